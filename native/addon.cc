@@ -1,0 +1,75 @@
+// Registers the native entry points; every one runs behind the error guard.
+#include <napi.h>
+
+#include "dispatch.h"
+#include "errors.h"
+#include "handle.h"
+#include "runtime.h"
+#include "state.h"
+#include "tensor.h"
+
+namespace torchnode {
+
+namespace {
+
+// init(TorchError): the class errors from libtorch are thrown as.
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  stateOf(info.Env()).torchError = Napi::Persistent(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
+void add(Napi::Env env, Napi::Object exports, const char* name) {
+  exports.Set(name, Napi::Function::New(env, Guard<Fn>, name));
+}
+
+}  // namespace
+
+Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new AddonState());
+  // Handles JS never disposed die with their environment (a worker thread exiting).
+  env.AddCleanupHook([env]() { freeAllHandles(env); });
+
+  add<Init>(env, exports, "init");
+  add<ResolveOp>(env, exports, "resolveOp");
+  add<CallOp>(env, exports, "call");
+  add<Dispose>(env, exports, "dispose");
+  add<FromBuffer>(env, exports, "fromBuffer");
+  add<ToBuffer>(env, exports, "toBuffer");
+  add<ToBufferAsync>(env, exports, "toBufferAsync");
+  add<Shape>(env, exports, "shape");
+  add<Dtype>(env, exports, "dtype");
+  add<DeviceOf>(env, exports, "device");
+  add<RequiresGrad>(env, exports, "requiresGrad");
+  add<SetRequiresGrad>(env, exports, "setRequiresGrad");
+  add<Grad>(env, exports, "grad");
+  add<SetGrad>(env, exports, "setGrad");
+  add<IsLeaf>(env, exports, "isLeaf");
+  add<IsContiguous>(env, exports, "isContiguous");
+  add<Backward>(env, exports, "backward");
+  add<SetGradEnabled>(env, exports, "setGradEnabled");
+  add<IsGradEnabled>(env, exports, "isGradEnabled");
+  add<Memory>(env, exports, "memory");
+  add<SetNumThreads>(env, exports, "setNumThreads");
+  add<GetNumThreads>(env, exports, "getNumThreads");
+  add<ManualSeed>(env, exports, "manualSeed");
+  add<BuildInfo>(env, exports, "buildInfo");
+  add<RuntimeInfo>(env, exports, "runtimeInfo");
+  add<CudaIsAvailable>(env, exports, "cudaIsAvailable");
+  add<CudaDeviceCount>(env, exports, "cudaDeviceCount");
+  add<CudaSynchronize>(env, exports, "cudaSynchronize");
+  add<CudaDeviceName>(env, exports, "cudaDeviceName");
+  add<CudaMemoryStats>(env, exports, "cudaMemoryStats");
+  add<CudaEmptyCache>(env, exports, "cudaEmptyCache");
+  add<CudnnInfo>(env, exports, "cudnnInfo");
+  add<SetCudnnFlags>(env, exports, "setBackendFlag");
+  return exports;
+}
+
+}  // namespace torchnode
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return torchnode::RegisterAll(env, exports);
+}
+
+NODE_API_MODULE(torchnode, InitModule)

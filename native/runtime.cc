@@ -1,0 +1,138 @@
+#include "runtime.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <dlfcn.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <string>
+
+#include "cuda_info.h"
+#include "errors.h"
+
+#ifndef TORCHNODE_LIBTORCH_LIBDIR
+#define TORCHNODE_LIBTORCH_LIBDIR ""
+#endif
+
+namespace torchnode {
+
+namespace {
+
+int deviceIndex(const Napi::CallbackInfo& info, size_t i) {
+  int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  int64_t index = info[i].As<Napi::Number>().Int64Value();
+  if (index < 0 || index >= count) {
+    throw torchError(info.Env(), "CUDA device " + std::to_string(index) + " requested but " +
+                                     std::to_string(count) + " device(s) are available");
+  }
+  return static_cast<int>(index);
+}
+
+}  // namespace
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  at::set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+// manualSeed(seed: bigint) seeds the CPU and every CUDA generator.
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  bool lossless = false;
+  uint64_t seed = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+  at::manual_seed(seed);
+  return info.Env().Undefined();
+}
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out["torchVersion"] = std::to_string(TORCH_VERSION_MAJOR) + "." +
+                        std::to_string(TORCH_VERSION_MINOR) + "." +
+                        std::to_string(TORCH_VERSION_PATCH);
+  out["libraryDir"] = TORCHNODE_LIBTORCH_LIBDIR;
+  out["cuda"] = cudaCompiled();
+  out["cudaRuntimeVersion"] = cudaRuntimeVersion();
+  out["cxx11Abi"] = _GLIBCXX_USE_CXX11_ABI;
+  return out;
+}
+
+Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  Dl_info where{};
+  // The file that provides libtorch's own symbols is the libtorch actually loaded.
+  if (dladdr(reinterpret_cast<void*>(&at::show_config), &where) && where.dli_fname) {
+    out["cpuLibrary"] = where.dli_fname;
+  }
+  out["config"] = at::show_config();
+  void* cudaLib = dlopen("libtorch_cuda.so", RTLD_LAZY | RTLD_NOLOAD);
+  out["cudaLibraryLoaded"] = cudaLib != nullptr;
+  if (cudaLib) dlclose(cudaLib);
+  return out;
+}
+
+Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), torch::cuda::is_available());
+}
+
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
+}
+
+Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
+  torch::cuda::synchronize(deviceIndex(info, 0));
+  return info.Env().Undefined();
+}
+
+Napi::Value CudaDeviceName(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), cudaDeviceName(deviceIndex(info, 0)));
+}
+
+Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  CudaMemory m = cudaMemory(deviceIndex(info, 0));
+  Napi::Object out = Napi::Object::New(env);
+  out["allocatedBytes"] = static_cast<double>(m.allocated);
+  out["reservedBytes"] = static_cast<double>(m.reserved);
+  out["peakAllocatedBytes"] = static_cast<double>(m.peakAllocated);
+  return out;
+}
+
+Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info) {
+  cudaEmptyCache();
+  return info.Env().Undefined();
+}
+
+Napi::Value CudnnInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto& ctx = at::globalContext();
+  Napi::Object out = Napi::Object::New(env);
+  bool has = ctx.hasCuDNN();
+  out["available"] = has;
+  // versionCuDNN() throws on builds without cuDNN.
+  out["version"] = has ? Napi::Value(Napi::Number::New(env, ctx.versionCuDNN())) : env.Null();
+  out["benchmark"] = ctx.benchmarkCuDNN();
+  out["deterministic"] = ctx.deterministicCuDNN();
+  return out;
+}
+
+// setCudnnFlag(name, value). Only setters: 2.9+ warns on the TF32 getters.
+Napi::Value SetCudnnFlags(const Napi::CallbackInfo& info) {
+  auto& ctx = at::globalContext();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  bool value = info[1].As<Napi::Boolean>().Value();
+  if (name == "benchmark") ctx.setBenchmarkCuDNN(value);
+  else if (name == "deterministic") ctx.setDeterministicCuDNN(value);
+  else if (name == "allowTF32Cudnn") ctx.setAllowTF32CuDNN(value);
+  else if (name == "allowTF32Matmul") ctx.setAllowTF32CuBLAS(value);
+  else throwTypeError(info.Env(), "unknown backend flag '" + name + "'");
+  return info.Env().Undefined();
+}
+
+}  // namespace torchnode

@@ -1,0 +1,21 @@
+// Per-environment addon state: each Node environment (main thread, worker) has its own.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+
+namespace torchnode {
+
+struct Handle;
+
+struct AddonState {
+  Napi::FunctionReference torchError;  // the TorchError class defined in TypeScript
+  Handle* first = nullptr;             // intrusive list of live handles, freed at env exit
+  int64_t liveTensors = 0;
+  int64_t hostBytes = 0;               // bytes reported to V8 as external memory
+};
+
+inline AddonState& stateOf(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }
+
+}  // namespace torchnode

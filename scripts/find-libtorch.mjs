@@ -1,0 +1,204 @@
+// Finds the libtorch that torchnode builds and runs against, in the documented order:
+// LIBTORCH, the PyTorch in python3, a system libtorch (Debian/Ubuntu libtorch-dev).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+
+const MULTIARCH = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch];
+
+function headerVersion(includeDirs) {
+  for (const dir of includeDirs) {
+    const file = path.join(dir, 'torch', 'version.h');
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8');
+    const part = (name) => text.match(new RegExp(`#define TORCH_VERSION_${name}\\s+(\\d+)`))?.[1];
+    return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
+  }
+  return null;
+}
+
+// A libtorch layout is usable when the headers and the three core libraries are really there.
+function checkLayout(includeDirs, libraryDir) {
+  const missing = [];
+  if (!includeDirs.some((d) => existsSync(path.join(d, 'ATen', 'ATen.h')))) missing.push('ATen/ATen.h');
+  if (!includeDirs.some((d) => existsSync(path.join(d, 'torch', 'version.h')))) missing.push('torch/version.h');
+  for (const lib of ['c10', 'torch_cpu', 'torch']) {
+    if (!existsSync(path.join(libraryDir, `lib${lib}.so`))) missing.push(path.join(libraryDir, `lib${lib}.so`));
+  }
+  return missing;
+}
+
+function cudaFromDirs(libraryDir, includeCandidates, libCandidates) {
+  if (!existsSync(path.join(libraryDir, 'libtorch_cuda.so'))) return null;
+  const includeDirs = includeCandidates.filter((d) => existsSync(path.join(d, 'cuda_runtime_api.h')));
+  // CUDAContext.h pulls in cuBLAS/cuSPARSE headers, which wheels keep in other folders.
+  const extra = includeCandidates.filter((d) => existsSync(d) && !includeDirs.includes(d));
+  const libraryDirs = libCandidates.filter((d) => existsSync(d) &&
+    readdirSync(d).some((f) => f.startsWith('libcudart.so')));
+  return { includeDirs: includeDirs.length ? [...includeDirs, ...extra] : [], libraryDirs };
+}
+
+function fromLibtorchDir(dir, tried) {
+  const root = path.resolve(dir);
+  const includeDirs = [path.join(root, 'include'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include')];
+  const libraryDir = path.join(root, 'lib');
+  const missing = checkLayout(includeDirs, libraryDir);
+  if (missing.length) {
+    tried.push(`LIBTORCH=${dir}: missing ${missing.join(', ')}`);
+    return null;
+  }
+  const cudaHome = process.env.CUDA_HOME || process.env.CUDA_PATH || '/usr/local/cuda';
+  const buildVersion = path.join(root, 'build-version');
+  return {
+    source: 'LIBTORCH',
+    detail: root,
+    version: existsSync(buildVersion) ? readFileSync(buildVersion, 'utf8').trim() : headerVersion(includeDirs),
+    includeDirs,
+    libraryDir,
+    cxx11Abi: abiOfLibrary(libraryDir),
+    cuda: cudaFromDirs(libraryDir, [path.join(cudaHome, 'include')], [path.join(cudaHome, 'lib64'), libraryDir]),
+  };
+}
+
+// libtorch zips say their ABI in the symbol names: std::__cxx11 appears only with ABI 1.
+function abiOfLibrary(libraryDir) {
+  try {
+    const out = execFileSync('nm', ['-D', '--defined-only', path.join(libraryDir, 'libc10.so')],
+      { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+    return out.includes('__cxx11') ? 1 : 0;
+  } catch {
+    return 1;
+  }
+}
+
+const PYTHON_PROBE = String.raw`
+import glob, json, os, sys
+try:
+    import torch
+    from torch.utils import cpp_extension as ce
+except Exception as e:
+    print(json.dumps({"error": "%s: %s" % (type(e).__name__, e)}))
+    sys.exit(0)
+cuda = torch.version.cuda
+site = os.path.dirname(os.path.dirname(torch.__file__))
+nv = sorted(glob.glob(os.path.join(site, "nvidia", "*")))
+home = ce.CUDA_HOME if cuda else None
+cudnn = None
+if cuda:
+    try:
+        cudnn = torch.backends.cudnn.version()
+    except Exception:
+        pass
+print(json.dumps({
+    "version": torch.__version__,
+    "includeDirs": ce.include_paths(),
+    "libraryDir": os.path.join(os.path.dirname(torch.__file__), "lib"),
+    "cxx11Abi": int(torch._C._GLIBCXX_USE_CXX11_ABI),
+    "cuda": cuda,
+    "cudnn": cudnn,
+    "cudaIncludeCandidates": [os.path.join(d, "include") for d in nv] + ([os.path.join(home, "include")] if home else []),
+    "cudaLibCandidates": [os.path.join(d, "lib") for d in nv] + ([os.path.join(home, "lib64")] if home else []),
+    "executable": sys.executable,
+}))
+`;
+
+function fromPython(python, tried) {
+  let info;
+  try {
+    const out = execFileSync(python, ['-c', PYTHON_PROBE],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 });
+    info = JSON.parse(out.trim().split('\n').pop());
+  } catch (e) {
+    tried.push(`${python}: could not run (${e.code ?? e.message})`);
+    return null;
+  }
+  if (info.error) {
+    tried.push(`${python}: ${info.error}`);
+    return null;
+  }
+  const missing = checkLayout(info.includeDirs, info.libraryDir);
+  if (missing.length) {
+    tried.push(`${python} (PyTorch ${info.version}): missing ${missing.join(', ')}`);
+    return null;
+  }
+  // Debian's python3-torch reports 1.13.0a0 for its 1.13.1 package: trust the package.
+  const deb = debianPackageVersion(realPath(path.join(info.libraryDir, 'libtorch_cpu.so')));
+  return {
+    source: 'python3',
+    detail: `${info.executable} (PyTorch ${info.version}${deb ? `, ${deb.pkg} ${deb.version}` : ''})`,
+    version: deb ? upstreamVersion(deb.version) : info.version,
+    includeDirs: info.includeDirs,
+    libraryDir: info.libraryDir,
+    cxx11Abi: info.cxx11Abi,
+    cudaVersion: info.cuda,
+    cudnnVersion: info.cudnn,
+    cuda: info.cuda ? cudaFromDirs(info.libraryDir, info.cudaIncludeCandidates, info.cudaLibCandidates) : null,
+  };
+}
+
+function realPath(file) {
+  try {
+    return realpathSync(file);
+  } catch {
+    return null;
+  }
+}
+
+// "1.13.1+dfsg-4" -> "1.13.1"
+const upstreamVersion = (debVersion) => debVersion.replace(/^\d+:/, '').replace(/[+~-].*$/, '');
+
+function debianPackageVersion(file) {
+  if (!file) return null;
+  try {
+    const owner = execFileSync('dpkg', ['-S', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const pkg = owner.split(':')[0].trim();
+    const version = execFileSync('dpkg-query', ['-W', '-f', '${Version}', pkg],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return { pkg, version };
+  } catch {
+    return null;
+  }
+}
+
+function fromSystem(tried) {
+  const includeDirs = ['/usr/include', '/usr/include/torch/csrc/api/include'];
+  const libraryDir = MULTIARCH ? `/usr/lib/${MULTIARCH}` : '/usr/lib';
+  const missing = checkLayout(includeDirs, libraryDir);
+  if (missing.length) {
+    tried.push(`system libtorch: missing ${missing.join(', ')}`);
+    return null;
+  }
+  const deb = debianPackageVersion(realPath(path.join(libraryDir, 'libtorch_cpu.so')));
+  // Debian's 1.13.1 headers say 1.13.0: the package version is the true one.
+  const version = deb ? upstreamVersion(deb.version) : headerVersion(includeDirs);
+  return {
+    source: 'system',
+    detail: deb ? `${deb.pkg} ${deb.version}` : libraryDir,
+    version,
+    includeDirs,
+    libraryDir,
+    cxx11Abi: 1,
+    cuda: null,
+  };
+}
+
+export function findLibtorch({ python = process.env.PYTHON || 'python3' } = {}) {
+  const tried = [];
+  if (process.env.LIBTORCH) {
+    const found = fromLibtorchDir(process.env.LIBTORCH, tried);
+    // An explicit LIBTORCH that does not work is an error, not a hint to look elsewhere.
+    return { found, tried, explicit: true };
+  }
+  tried.push('LIBTORCH: not set');
+  const found = fromPython(python, tried) ?? fromSystem(tried);
+  return { found, tried, explicit: false };
+}
+
+export function installHelp() {
+  return [
+    'Install one of these, then run `npm rebuild torchnode`:',
+    '  Debian/Ubuntu:    sudo apt-get install -y libtorch-dev',
+    '  PyTorch (pip):    python3 -m pip install torch',
+    '  a libtorch zip:   LIBTORCH=/path/to/libtorch npm rebuild torchnode',
+  ].join('\n');
+}
