@@ -1,0 +1,23 @@
+/**
+ * An error raised by libtorch, carrying its message without the C++ backtrace.
+ *
+ * @example
+ * try { torch.zeros([2, 3]).matmul(torch.zeros([2, 3])); }
+ * catch (e) { if (e instanceof TorchError) console.error(e.message); }
+ */
+export class TorchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TorchError';
+  }
+}
+
+/** How a value looks in an error message: `-3 of type number`, `'x' of type string`. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'string') return `'${value}' of type string`;
+  if (typeof value === 'object') return `an object of type ${value.constructor?.name ?? 'Object'}`;
+  return `${String(value)} of type ${typeof value}`;
+}

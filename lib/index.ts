@@ -1,0 +1,31 @@
+/**
+ * torchnode: libtorch tensors, autograd, CUDA and cuDNN for Node.js.
+ *
+ * @example
+ * import * as torch from 'torchnode';
+ * const x = torch.randn([8, 3, 32, 32]);
+ * const w = torch.randn([16, 3, 3, 3], { requiresGrad: true });
+ * const loss = torch.nn.functional.conv2d(x, w, { padding: 1 }).relu().mean();
+ * loss.backward();
+ */
+import './tensor-ops.js';
+import * as functional from './functional.js';
+
+export { Tensor, type NestedArray, type ToOptions } from './tensor.js';
+export type { Scalar } from './tensor-ops.js';
+export { TorchError } from './errors.js';
+export { DTYPES, type DType, type TypedArrayOf } from './dtype.js';
+export type { Device } from './device.js';
+export type { CreationOptions, MemoryFormat } from './options.js';
+export { tensor, zeros, ones, full, empty, arange, rand, randn, randint, randperm, zerosLike, onesLike,
+  type TensorData, type TensorOptions } from './creation.js';
+export * from './functions.js';
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd.js';
+export { tidy, keep } from './scope.js';
+export { manualSeed, setNumThreads, getNumThreads, memory, type MemoryInfo } from './runtime.js';
+export { cuda, backends } from './cuda.js';
+export { buildRecord as buildInfo } from './native.js';
+
+/** torch.nn: `torch.nn.functional` holds the layer operations. */
+export const nn = { functional };
+export { functional };

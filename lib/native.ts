@@ -1,0 +1,120 @@
+// The only module that loads the addon; it declares the addon's whole interface.
+import { realpathSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { TorchError } from './errors.js';
+
+/** An opaque reference to one libtorch tensor (a JS External). */
+export type Handle = { readonly __handle: unique symbol };
+
+export interface OpInfo {
+  id: number;
+  arguments: { name: string; type: string; hasDefault: boolean; supported: boolean }[];
+  returns: number;
+}
+
+export interface BuildRecord {
+  source: 'LIBTORCH' | 'python3' | 'system';
+  detail: string;
+  version: string;
+  libraryDir: string;
+  includeDirs: string[];
+  cxx11Abi: number;
+  cuda: string | null;
+  cudnn: number | null;
+  node: string;
+  builtAt: string;
+}
+
+export interface NativeAddon {
+  init(torchError: typeof TorchError): void;
+  resolveOp(name: string, overload: string): OpInfo;
+  call(id: number, ...args: unknown[]): unknown;
+  dispose(h: Handle): void;
+  fromBuffer(bytes: ArrayBufferView, dtype: number, shape: number[]): Handle;
+  toBuffer(h: Handle): ArrayBuffer;
+  toBufferAsync(h: Handle): Promise<ArrayBuffer>;
+  shape(h: Handle): number[];
+  dtype(h: Handle): number;
+  device(h: Handle): string;
+  requiresGrad(h: Handle): boolean;
+  setRequiresGrad(h: Handle, value: boolean): void;
+  grad(h: Handle): Handle | undefined;
+  setGrad(h: Handle, grad: Handle | null): void;
+  isLeaf(h: Handle): boolean;
+  isContiguous(h: Handle, memoryFormat: number): boolean;
+  backward(h: Handle, gradient: Handle | null, retainGraph: boolean | undefined, createGraph: boolean): void;
+  setGradEnabled(enabled: boolean): boolean;
+  isGradEnabled(): boolean;
+  memory(): { liveTensors: number; hostBytes: number };
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: bigint): void;
+  buildInfo(): { torchVersion: string; libraryDir: string; cuda: boolean; cudaRuntimeVersion: number; cxx11Abi: number };
+  runtimeInfo(): { cpuLibrary?: string; config: string; cudaLibraryLoaded: boolean };
+  cudaIsAvailable(): boolean;
+  cudaDeviceCount(): number;
+  cudaSynchronize(device: number): void;
+  cudaDeviceName(device: number): string;
+  cudaMemoryStats(device: number): { allocatedBytes: number; reservedBytes: number; peakAllocatedBytes: number };
+  cudaEmptyCache(): void;
+  cudnnInfo(): { available: boolean; version: number | null; benchmark: boolean; deterministic: boolean };
+  setBackendFlag(name: 'benchmark' | 'deterministic' | 'allowTF32Cudnn' | 'allowTF32Matmul', value: boolean): void;
+}
+
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const addonDir = path.join(packageRoot, 'build', 'Release');
+const require = createRequire(import.meta.url);
+
+function readBuildRecord(): BuildRecord {
+  const file = path.join(addonDir, 'torchnode-build.json');
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as BuildRecord;
+  } catch {
+    throw new TorchError(`torchnode's build record ${file} is missing or unreadable: rebuild with \`npm rebuild torchnode\``);
+  }
+}
+
+function load(record: BuildRecord): NativeAddon {
+  try {
+    const bindings = require('bindings') as (opts: { bindings: string; module_root: string }) => NativeAddon;
+    return bindings({ bindings: 'torchnode.node', module_root: packageRoot });
+  } catch (e) {
+    const reason = (e as Error).message.split('\n')[0];
+    throw new TorchError(`torchnode's addon failed to load (built against libtorch ${record.version} in ` +
+      `${record.libraryDir}): ${reason}. Rebuild it with \`npm rebuild torchnode\``);
+  }
+}
+
+function realOrSelf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+// The addon must run against the very libtorch it was compiled against.
+function checkSameLibtorch(addon: NativeAddon, record: BuildRecord): void {
+  const runtime = addon.runtimeInfo();
+  const expected = realOrSelf(path.join(record.libraryDir, 'libtorch_cpu.so'));
+  const loaded = runtime.cpuLibrary ? realOrSelf(runtime.cpuLibrary) : expected;
+  const header = addon.buildInfo().torchVersion;
+  const running = runtime.config.match(/TORCH_VERSION=([0-9.]+)/)?.[1] ?? header;
+  if (loaded !== expected || running !== header) {
+    throw new TorchError(`torchnode was built against libtorch ${record.version} (${expected}) but loaded ` +
+      `libtorch ${running} (${loaded}): rebuild with \`npm rebuild torchnode\` or make the original libtorch ` +
+      'the one found first (LD_LIBRARY_PATH)');
+  }
+}
+
+export const buildRecord: BuildRecord = readBuildRecord();
+export const native: NativeAddon = load(buildRecord);
+native.init(TorchError);
+checkSameLibtorch(native, buildRecord);
+
+// libtorch may start with fewer threads than cores; PyTorch users expect all of them.
+if (!process.env.OMP_NUM_THREADS) native.setNumThreads(availableParallelism());

@@ -1,0 +1,293 @@
+// The Tensor class: one JS object owning one reference to a libtorch tensor.
+import { inspect } from 'node:util';
+
+import { checkDevice, type Device } from './device.js';
+import { dtypeCode, dtypeName, DTYPES, TYPED_ARRAY, type DType, type TypedArrayOf } from './dtype.js';
+import { describe } from './errors.js';
+import { native, type Handle } from './native.js';
+import { aten } from './ops/aten.js';
+import { callOp } from './ops/registry.js';
+import { memoryFormatField, MEMORY_FORMATS, parseOptions, type MemoryFormat } from './options.js';
+import { track, untrack, type Scoped } from './scope.js';
+import { z } from 'zod';
+
+const INTERNAL = Symbol('torchnode.internal');
+
+/** Nested arrays as `toArray()` returns them. */
+export type NestedArray<T> = T | NestedArray<T>[];
+
+const toOptions = z.strictObject({
+  device: z.string().describe("'cpu', 'cuda' or 'cuda:N'").optional(),
+  dtype: z.enum(DTYPES).describe(`one of ${DTYPES.join(', ')}`).optional(),
+  memoryFormat: memoryFormatField.optional(),
+  copy: z.boolean().describe('a boolean').optional(),
+  nonBlocking: z.boolean().describe('a boolean').optional(),
+});
+export type ToOptions = z.input<typeof toOptions>;
+
+const backwardOptions = z.strictObject({
+  retainGraph: z.boolean().describe('a boolean').optional(),
+  createGraph: z.boolean().describe('a boolean').optional(),
+});
+
+const formatOptions = z.strictObject({ memoryFormat: memoryFormatField.optional() });
+
+/**
+ * A tensor on the CPU or a CUDA device. Made by factories (`torch.tensor`, `torch.zeros`,
+ * ...) and ops, never with `new`. Free it with `dispose()`, a `using` declaration or a
+ * `torch.tidy` scope; the garbage collector is only the backstop.
+ *
+ * @example
+ * const x = torch.randn([2, 3], { requiresGrad: true });
+ * x.mul(2).sum().backward();
+ * console.log(x.grad!.toArray()); // [[2, 2, 2], [2, 2, 2]]
+ */
+export class Tensor implements Scoped {
+  #h: Handle | null;
+  /** @internal */ _registered = false;
+  /** @internal */ _kept = false;
+
+  /** @internal */
+  constructor(token: symbol, h: Handle) {
+    if (token !== INTERNAL) {
+      throw new TypeError('Tensors are made by torch.tensor(), torch.zeros() and the other factories, not with new');
+    }
+    this.#h = h;
+  }
+
+  /** @internal The native handle; a TypeError once disposed. */
+  get _h(): Handle {
+    const h = this.#h;
+    if (h === null) throw new TypeError('This tensor has been disposed: it can no longer be used');
+    return h;
+  }
+
+  /** @internal */
+  _handleForRegistry(): Handle {
+    return this.#h!;
+  }
+
+  /** Whether `dispose()` has freed this tensor. */
+  get isDisposed(): boolean {
+    return this.#h === null;
+  }
+
+  /** Frees the tensor's reference now. Safe to call twice. */
+  dispose(): void {
+    const h = this.#h;
+    if (h === null) return;
+    this.#h = null;
+    untrack(this);
+    native.dispose(h);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** The sizes of each dimension, e.g. `[32, 3, 32, 32]`. */
+  get shape(): number[] {
+    return native.shape(this._h);
+  }
+
+  get dtype(): DType {
+    return dtypeName(native.dtype(this._h));
+  }
+
+  /** 'cpu' or 'cuda:N'. */
+  get device(): Device {
+    return native.device(this._h) as Device;
+  }
+
+  get ndim(): number {
+    return native.shape(this._h).length;
+  }
+
+  dim(): number {
+    return this.ndim;
+  }
+
+  numel(): number {
+    return native.shape(this._h).reduce((a, b) => a * b, 1);
+  }
+
+  /** The size of one dimension (negative counts from the end), or the whole shape. */
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number | number[] {
+    const shape = native.shape(this._h);
+    if (dim === undefined) return shape;
+    const d = dim < 0 ? dim + shape.length : dim;
+    if (!Number.isInteger(dim) || d < 0 || d >= shape.length) {
+      throw new RangeError(`Dimension ${describe(dim)} is out of range for a tensor of ${shape.length} dimensions`);
+    }
+    return shape[d]!;
+  }
+
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this._h);
+  }
+
+  set requiresGrad(value: boolean) {
+    this.requiresGrad_(value);
+  }
+
+  /** Sets `requiresGrad` in place and returns this tensor. */
+  requiresGrad_(value = true): this {
+    if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for requiresGrad but received ${describe(value)}`);
+    native.setRequiresGrad(this._h, value);
+    return this;
+  }
+
+  /** The accumulated gradient (a new reference each read), or undefined. */
+  get grad(): Tensor | undefined {
+    const g = native.grad(this._h);
+    return g === undefined ? undefined : fromHandle(g);
+  }
+
+  set grad(value: Tensor | null | undefined) {
+    if (value != null && !(value instanceof Tensor)) {
+      throw new TypeError(`Expected a Tensor or null for grad but received ${describe(value)}`);
+    }
+    native.setGrad(this._h, value == null ? null : value._h);
+  }
+
+  get isLeaf(): boolean {
+    return native.isLeaf(this._h);
+  }
+
+  /**
+   * Converts to a device, a dtype, or both, optionally to channels-last; returns this
+   * tensor's data in a new Tensor (sharing storage when nothing changes, as in PyTorch).
+   *
+   * @example
+   * const y = x.to('cuda').to({ dtype: 'bfloat16', memoryFormat: 'channelsLast' });
+   */
+  to(target: Device | DType | Tensor | ToOptions): Tensor {
+    let o: ToOptions;
+    if (target instanceof Tensor) o = { device: target.device, dtype: target.dtype };
+    else if (typeof target === 'string') o = (DTYPES as readonly string[]).includes(target) ? { dtype: target as DType } : { device: target };
+    else o = parseOptions(toOptions, target, 'Tensor.to()');
+    return runT(aten.to, this._h,
+      o.dtype === undefined ? undefined : dtypeCode(o.dtype),
+      undefined,
+      o.device === undefined ? undefined : checkDevice(o.device),
+      undefined,
+      o.nonBlocking ?? false,
+      o.copy ?? false,
+      o.memoryFormat === undefined ? undefined : MEMORY_FORMATS[o.memoryFormat as MemoryFormat]);
+  }
+
+  contiguous(options?: { memoryFormat?: MemoryFormat }): Tensor {
+    const o = parseOptions(formatOptions, options, 'Tensor.contiguous()');
+    return runT(aten.contiguous, this._h, MEMORY_FORMATS[o.memoryFormat ?? 'contiguous']);
+  }
+
+  isContiguous(options?: { memoryFormat?: MemoryFormat }): boolean {
+    const o = parseOptions(formatOptions, options, 'Tensor.isContiguous()');
+    return native.isContiguous(this._h, MEMORY_FORMATS[o.memoryFormat ?? 'contiguous']);
+  }
+
+  /** A copy that autograd tracks back to this tensor. */
+  clone(options?: { memoryFormat?: MemoryFormat }): Tensor {
+    const o = parseOptions(formatOptions, options, 'Tensor.clone()');
+    return runT(aten.clone, this._h, o.memoryFormat === undefined ? undefined : MEMORY_FORMATS[o.memoryFormat]);
+  }
+
+  /** The same data, cut from the autograd graph. */
+  detach(): Tensor {
+    return runT(aten.detach, this._h);
+  }
+
+  /**
+   * The elements, row-major, in a new typed array (see `TypedArrayOf`; float16 and
+   * bfloat16 come as their raw bits in a Uint16Array, bool as 0/1 bytes).
+   */
+  toTypedArray(): TypedArrayOf[DType] {
+    const Ctor = TYPED_ARRAY[this.dtype];
+    return new Ctor(native.toBuffer(this._h));
+  }
+
+  /** Like `toTypedArray()`, copying off the JS thread (a CUDA copy waits for the device there). */
+  async toTypedArrayAsync(): Promise<TypedArrayOf[DType]> {
+    const Ctor = TYPED_ARRAY[this.dtype];
+    return new Ctor(await native.toBufferAsync(this._h));
+  }
+
+  /** The elements as nested arrays of numbers (booleans for bool; int64 as numbers). */
+  toArray(): NestedArray<number | boolean> {
+    const dtype = this.dtype;
+    let flat: ArrayLike<number | bigint>;
+    if (dtype === 'float16' || dtype === 'bfloat16') {
+      const f = this.to('float32');
+      try {
+        flat = f.toTypedArray() as Float32Array;
+      } finally {
+        f.dispose();
+      }
+    } else {
+      flat = this.toTypedArray();
+    }
+    const convert: (v: number | bigint) => number | boolean =
+      dtype === 'bool' ? (v) => v !== 0 : dtype === 'int64' ? (v) => Number(v) : (v) => v as number;
+    return nest(flat, this.shape, 0, { i: 0 }, convert);
+  }
+
+  /** The single element of a one-element tensor as a JS number (boolean for bool). */
+  item(): number | boolean {
+    return callOp(aten.item, this._h) as number | boolean;
+  }
+
+  /**
+   * Computes gradients of this tensor with respect to graph leaves, accumulating into
+   * their `.grad`. A non-scalar tensor needs `gradient`.
+   */
+  backward(gradient?: Tensor | null, options?: { retainGraph?: boolean; createGraph?: boolean }): void {
+    if (gradient != null && !(gradient instanceof Tensor)) {
+      throw new TypeError(`Expected a Tensor for gradient but received ${describe(gradient)}`);
+    }
+    const o = parseOptions(backwardOptions, options, 'Tensor.backward()');
+    native.backward(this._h, gradient == null ? null : gradient._h, o.retainGraph, o.createGraph ?? false);
+  }
+
+  toString(): string {
+    if (this.isDisposed) return 'Tensor(disposed)';
+    return `Tensor(shape=[${this.shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
+  }
+
+  [inspect.custom](): string {
+    if (this.isDisposed || this.numel() > 100) return this.toString();
+    return `${this.toString().slice(0, -1)}, values=${JSON.stringify(this.toArray())})`;
+  }
+}
+
+function nest(flat: ArrayLike<number | bigint>, shape: number[], d: number, pos: { i: number },
+  convert: (v: number | bigint) => number | boolean): NestedArray<number | boolean> {
+  if (d === shape.length) return convert(flat[pos.i++]!);
+  const out: NestedArray<number | boolean>[] = new Array(shape[d]!);
+  for (let k = 0; k < shape[d]!; k++) out[k] = nest(flat, shape, d + 1, pos, convert);
+  return out;
+}
+
+/** @internal Wraps a new handle; the innermost tidy() (or the GC backstop) owns it. */
+export function fromHandle(h: Handle): Tensor {
+  const t = new Tensor(INTERNAL, h);
+  track(t);
+  return t;
+}
+
+/** @internal Calls an op that returns one new tensor. */
+export function runT(ref: Parameters<typeof callOp>[0], ...args: unknown[]): Tensor {
+  return fromHandle(callOp(ref, ...args) as Handle);
+}
+
+/** @internal Calls an op that returns several tensors. */
+export function runTs(ref: Parameters<typeof callOp>[0], ...args: unknown[]): Tensor[] {
+  return (callOp(ref, ...args) as Handle[]).map(fromHandle);
+}
+
+/** @internal The handle of a Tensor argument, with a clear error for anything else. */
+export function handleOf(t: unknown, what: string): Handle {
+  if (!(t instanceof Tensor)) throw new TypeError(`Expected a Tensor for ${what} but received ${describe(t)}`);
+  return t._h;
+}
