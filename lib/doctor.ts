@@ -1,0 +1,68 @@
+// `torchnode doctor`: what the addon was built against and what this machine offers now.
+import { availableParallelism } from 'node:os';
+
+import { backends, cuda } from './cuda.js';
+import { buildRecord, native } from './native.js';
+
+export interface DoctorReport {
+  torchnode: string;
+  built: typeof buildRecord;
+  loaded: { library: string | null; torchVersion: string | null; cudaLibraryLoaded: boolean };
+  threads: number;
+  cores: number;
+  cuda: { available: boolean; compiled: boolean; runtimeVersion: string | null; devices: { index: number; name: string }[] };
+  cudnn: { available: boolean; version: string | null };
+}
+
+/** cuDNN's integer version as text: 8907 -> 8.9.7, 91000 -> 9.10.0. */
+export function cudnnVersionText(v: number | null): string | null {
+  if (v === null) return null;
+  if (v >= 90000) return `${Math.floor(v / 10000)}.${Math.floor((v % 10000) / 100)}.${v % 100}`;
+  return `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 100)}.${v % 100}`;
+}
+
+function cudaRuntimeText(v: number): string | null {
+  return v ? `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}` : null;
+}
+
+export function doctorReport(version: string): DoctorReport {
+  const runtime = native.runtimeInfo();
+  const build = native.buildInfo();
+  const available = cuda.isAvailable();
+  const devices = available
+    ? Array.from({ length: cuda.deviceCount() }, (_, index) => ({ index, name: build.cuda ? cuda.getDeviceName(index) : 'unknown' }))
+    : [];
+  return {
+    torchnode: version,
+    built: buildRecord,
+    loaded: {
+      library: runtime.cpuLibrary ?? null,
+      torchVersion: runtime.config.match(/TORCH_VERSION=([0-9.]+)/)?.[1] ?? null,
+      cudaLibraryLoaded: runtime.cudaLibraryLoaded,
+    },
+    threads: native.getNumThreads(),
+    cores: availableParallelism(),
+    cuda: { available, compiled: build.cuda, runtimeVersion: cudaRuntimeText(build.cudaRuntimeVersion), devices },
+    cudnn: { available: backends.cudnn.isAvailable(), version: cudnnVersionText(backends.cudnn.version()) },
+  };
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const b = r.built;
+  const lines = [
+    `torchnode ${r.torchnode}`,
+    `libtorch:  ${b.version} (found via ${b.source}: ${b.detail})`,
+    `  built:   ${b.libraryDir}, C++11 ABI ${b.cxx11Abi}, ${b.builtAt} with node ${b.node}`,
+    `  loaded:  ${r.loaded.library ?? 'unknown'} (TORCH_VERSION ${r.loaded.torchVersion ?? 'unknown'})`,
+    `threads:   ${r.threads} (${r.cores} cores)`,
+  ];
+  if (r.cuda.available) {
+    lines.push(`CUDA:      available, runtime ${r.cuda.runtimeVersion ?? 'unknown'}, ${r.cuda.devices.length} device(s)`);
+    for (const d of r.cuda.devices) lines.push(`  cuda:${d.index}  ${d.name}`);
+  } else {
+    const why = !b.cuda && !r.cuda.compiled ? 'this libtorch has no CUDA' : 'no CUDA device is visible';
+    lines.push(`CUDA:      not available (${why})`);
+  }
+  lines.push(`cuDNN:     ${r.cudnn.available ? r.cudnn.version : 'not available'}`);
+  return lines.join('\n');
+}
