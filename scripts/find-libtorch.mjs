@@ -160,9 +160,10 @@ function debianPackageVersion(file) {
   }
 }
 
-function fromSystem(tried) {
-  const includeDirs = ['/usr/include', '/usr/include/torch/csrc/api/include'];
-  const libraryDir = MULTIARCH ? `/usr/lib/${MULTIARCH}` : '/usr/lib';
+function fromSystem(tried, systemRoot) {
+  const usr = path.join(systemRoot, 'usr');
+  const includeDirs = [path.join(usr, 'include'), path.join(usr, 'include', 'torch', 'csrc', 'api', 'include')];
+  const libraryDir = path.join(usr, 'lib', MULTIARCH ?? '');
   const missing = checkLayout(includeDirs, libraryDir);
   if (missing.length) {
     tried.push(`system libtorch: missing ${missing.join(', ')}`);
@@ -182,15 +183,16 @@ function fromSystem(tried) {
   };
 }
 
-export function findLibtorch({ python = process.env.PYTHON || 'python3' } = {}) {
+// `systemRoot` lets tests point the system search at another tree.
+export function findLibtorch({ python = process.env.PYTHON || 'python3', systemRoot = '/', env = process.env } = {}) {
   const tried = [];
-  if (process.env.LIBTORCH) {
-    const found = fromLibtorchDir(process.env.LIBTORCH, tried);
+  if (env.LIBTORCH) {
+    const found = fromLibtorchDir(env.LIBTORCH, tried);
     // An explicit LIBTORCH that does not work is an error, not a hint to look elsewhere.
     return { found, tried, explicit: true };
   }
   tried.push('LIBTORCH: not set');
-  const found = fromPython(python, tried) ?? fromSystem(tried);
+  const found = fromPython(python, tried) ?? fromSystem(tried, systemRoot);
   return { found, tried, explicit: false };
 }
 

@@ -1,0 +1,49 @@
+// `torchnode doctor`: the build record and what the machine offers now.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import test from 'node:test';
+
+import * as torch from 'torchnode';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+test('doctor prints the libtorch it was built against, threads, CUDA and cuDNN', () => {
+  const r = run('doctor');
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0]!, /^torchnode \d+\.\d+\.\d+$/);
+  assert.equal(lines[1], `libtorch:  ${torch.buildInfo.version} (found via ${torch.buildInfo.source}: ${torch.buildInfo.detail})`);
+  assert.ok(lines.includes(`threads:   ${torch.getNumThreads()} (${availableParallelism()} cores)`), r.stdout);
+  if (torch.cuda.isAvailable()) {
+    assert.ok(lines.some((l) => l.startsWith('CUDA:      available, runtime ')), r.stdout);
+    assert.ok(lines.includes(`  cuda:0  ${torch.cuda.getDeviceName(0)}`), r.stdout);
+  } else {
+    assert.ok(lines.some((l) => /^CUDA: {6}not available \(/.test(l)), r.stdout);
+    assert.ok(lines.includes('cuDNN:     not available'), r.stdout);
+  }
+});
+
+test('doctor --json gives the same facts as JSON', () => {
+  const r = run('doctor', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual(report.built, torch.buildInfo);
+  assert.equal(report.cuda.available, torch.cuda.isAvailable());
+  assert.equal(report.cuda.devices.length, torch.cuda.deviceCount());
+  assert.equal(report.threads, torch.getNumThreads());
+  assert.equal(report.cudnn.available, torch.backends.cudnn.isAvailable());
+  assert.match(report.loaded.library, /libtorch_cpu\.so/);
+});
+
+test('doctor rejects unknown flags and commands with a message', () => {
+  const bad = run('doctor', '--jsn');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^torchnode: Unknown option '--jsn'/);
+  const unknown = run('fly');
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /^torchnode: unknown command 'fly'/);
+});
