@@ -2,6 +2,7 @@
 
 #include <ATen/core/List.h>
 #include <c10/core/Device.h>
+#include <c10/util/Optional.h>
 
 #include <cmath>
 #include <vector>

@@ -225,6 +225,34 @@ def in_place(C):
            'addcmul': out_addcmul, 'addcdiv': out_addcdiv, 'sqrt': out_sqrt})
 
 
+def views_and_low_precision(C):
+    # in-place ops through views write into the base tensor
+    c = C.start('inplace_through_views')
+    a = c.randn(3, 4)
+    b = a.clone()
+    b.narrow(1, 1, 2).mul_(3)
+    b.transpose(0, 1).narrow(0, 3, 1).add_(1)
+    b[1].zero_()
+    c.add('inplace_through_views', {'a': a}, {}, {'out': b})
+    # float64 keeps float64 (tight tolerance in the test)
+    c = C.start('float64_ops')
+    a, b = c.randn(3, 4, dtype=torch.float64), c.randn(4, 2, dtype=torch.float64)
+    x, w = c.randn(1, 2, 5, 5, dtype=torch.float64), c.randn(3, 2, 3, 3, dtype=torch.float64)
+    c.add('float64_ops', {'a': a, 'b': b, 'x': x, 'w': w}, {}, {
+        'matmul': a @ b, 'conv2d': F.conv2d(x, w, padding=1), 'logSoftmax': a.log_softmax(1), 'sum': a.sum(1),
+        'mulScalar': a * 0.1})
+    # bfloat16 and float16 elementwise arithmetic, compared bit for bit
+    c = C.start('half_arithmetic')
+    a, b = c.randn(10, dtype=torch.bfloat16), c.randn(10, dtype=torch.bfloat16)
+    h, k = c.randn(10, dtype=torch.float16), c.randn(10, dtype=torch.float16)
+    c.add('half_arithmetic', {'a': a, 'b': b, 'h': h, 'k': k}, {}, {
+        'bf16Add': a + b, 'bf16Mul': a * b, 'bf16MulScalar': a * 0.3, 'f16Add': h + k, 'f16Mul': h * k})
+    # cat promotes mixed dtypes
+    c = C.start('cat_promotes')
+    a, b = c.randn(2, 2), c.randint(-3, 3, (1, 2))
+    c.add('cat_promotes', {'a': a, 'b': b}, {}, {'out': torch.cat([a, b], 0)})
+
+
 def linear_algebra(C):
     c = C.start('matmul_2d')
     a, b = c.randn(3, 4), c.randn(4, 5)
@@ -295,6 +323,21 @@ def batch_norm(C):
         c.add(name, inputs, dict(args, training=training), {'out': out, 'runningMean': rm2, 'runningVar': rv2})
 
 
+def batch_norm_extra(C):
+    c = C.start('batch_norm_train_no_running_stats')
+    x = c.randn(3, 2, 3, 3)
+    w, b = c.positive(2, low=0.5, high=1.5), c.randn(2)
+    c.add('batch_norm_train_no_running_stats', {'x': x, 'weight': w, 'bias': b}, {'eps': 1e-5},
+          {'out': F.batch_norm(x, None, None, w, b, training=True, eps=1e-5)})
+    c = C.start('batch_norm_eval_after_train')
+    x1, x2 = c.randn(4, 3, 2, 2), c.randn(2, 3, 2, 2)
+    rm, rv = torch.zeros(3), torch.ones(3)
+    F.batch_norm(x1, rm, rv, training=True, momentum=0.5)
+    out = F.batch_norm(x2, rm, rv, training=False)
+    c.add('batch_norm_eval_after_train', {'x1': x1, 'x2': x2}, {'momentum': 0.5},
+          {'out': out, 'runningMean': rm, 'runningVar': rv})
+
+
 def activations_and_pooling(C):
     c = C.start('relu')
     x = c.randn(3, 5)
@@ -310,6 +353,10 @@ def activations_and_pooling(C):
     x = c.randn(1, 2, 7, 7)
     c.add('max_pool2d_ceil_mode', {'x': x}, {'kernelSize': 2, 'stride': 2, 'ceilMode': True},
           {'out': F.max_pool2d(x, 2, stride=2, ceil_mode=True)})
+    c = C.start('max_pool2d_dilation')
+    x = c.randn(1, 1, 7, 7)
+    c.add('max_pool2d_dilation', {'x': x}, {'kernelSize': 2, 'stride': 1, 'dilation': 2},
+          {'out': F.max_pool2d(x, 2, stride=1, dilation=2)})
     c = C.start('max_pool2d_pairs')
     x = c.randn(1, 2, 6, 7)
     c.add('max_pool2d_pairs', {'x': x}, {'kernelSize': [2, 3], 'stride': [2, 1]},
@@ -391,6 +438,14 @@ def indexing(C):
     mask = x > 0
     c.add('index_advanced', {'x': x, 'rows': rows, 'cols': cols, 'mask': mask}, {},
           {'rowsCols': x[rows, cols], 'rowsOnly': x[rows], 'colsOnly': x[:, cols], 'mask': x[mask]})
+    c = C.start('negative_indices_and_dims')
+    x = c.randn(4, 5)
+    neg = torch.tensor([-1, 0, -4])
+    gidx = c.randint(0, 5, (4, 2))
+    c.add('negative_indices_and_dims', {'x': x, 'neg': neg, 'gidx': gidx}, {}, {
+        'index': x[neg], 'indexSelect': x.index_select(-1, torch.tensor([4, 0])),
+        'gather': x.gather(-1, gidx), 'flatten': x.view(2, 2, 5).flatten(-2), 'squeeze': x.unsqueeze(-1).squeeze(-1),
+        'sum': x.sum([-1, -2]), 'cat': torch.cat([x, x], -2)})
     c = C.start('where')
     x, y = c.randn(3, 4), c.randn(3, 4)
     cond = c.randn(3, 4) > 0
@@ -413,6 +468,13 @@ def reductions(C):
         'min0Values': mn0.values, 'min0Indices': mn0.indices,
         'argmax': x.argmax(), 'argmax1': x.argmax(1), 'argmax2Keep': x.argmax(2, keepdim=True),
         'argmin': x.argmin(), 'argmin0': x.argmin(0)})
+    # ties: PyTorch returns the first index of the extreme value
+    c = C.start('reductions_ties')
+    x = c.randint(0, 3, (4, 6)).float()
+    mx, mn = x.max(1), x.min(0)
+    c.add('reductions_ties', {'x': x}, {}, {'argmax1': x.argmax(1), 'argmin0': x.argmin(0), 'argmax': x.argmax(),
+                                          'maxValues': mx.values, 'maxIndices': mx.indices,
+                                          'minValues': mn.values, 'minIndices': mn.indices})
     c = C.start('reductions_int64')
     x = c.randint(-100, 100, (3, 4))
     c.add('reductions_int64', {'x': x}, {}, {'sum': x.sum(), 'sum0': x.sum(0), 'max': x.max(), 'argmax1': x.argmax(1)})
@@ -451,6 +513,8 @@ def losses(C):
               'ignored': F.cross_entropy(logits, target_ignore),
               'ignoredSmoothed': F.cross_entropy(logits, target_ignore, label_smoothing=0.1),
               'probabilities': F.cross_entropy(logits, probs),
+              'ignoreIndex3': F.cross_entropy(logits, target, ignore_index=3),
+              'ignoreIndex3Smoothed': F.cross_entropy(logits, target, ignore_index=3, label_smoothing=0.1),
           })
     # gradients of the logits, plain and with label smoothing
     grads = {}
@@ -470,11 +534,23 @@ def losses(C):
 
 
 def dtypes(C):
+    # torch.tensor(python floats, dtype=...): each double goes to the target dtype as PyTorch casts it
+    c = C.start('tensor_from_doubles')
+    values = torch.tensor([0.1, 1 / 3, 1 + 2 ** -8 + 2 ** -30, 1 + 2 ** -11 + 2 ** -40, -2.7, 2.5, 2.7, 1e-40, 65519.0,
+                           300.75], dtype=torch.float64)
+    vl = values.tolist()
+    c.add('tensor_from_doubles', {'values': values}, {}, {
+        'float32': torch.tensor(vl, dtype=torch.float32), 'float64': torch.tensor(vl, dtype=torch.float64),
+        'bfloat16': torch.tensor(vl, dtype=torch.bfloat16), 'float16': torch.tensor(vl, dtype=torch.float16),
+        'int64': torch.tensor(vl, dtype=torch.int64), 'int32': torch.tensor(vl, dtype=torch.int32)})
     c = C.start('float32_to_int')
-    specials = torch.tensor([-2.7, -2.5, -1.0, -0.5, -0.0, 0.4, 0.5, 1.5, 2.5, 2.7, 100.99, -100.99, 16777215.0])
-    x = torch.cat([specials, c.randn(11) * 10]).float()
-    c.add('float32_to_int', {'x': x}, {}, {'int64': x.long(), 'int32': x.int(), 'int16': x.to(torch.int16),
-                                          'int8': x.to(torch.int8)})
+    # values in every target's range (out-of-range float to int casts are undefined behaviour in C++)
+    specials = torch.tensor([-2.7, -2.5, -1.0, -0.5, -0.0, 0.4, 0.5, 1.5, 2.5, 2.7, 100.99, -100.99, 127.9, -128.9])
+    x = torch.cat([specials, c.randn(10) * 10]).float()
+    big = torch.tensor([16777215.0, -16777216.0, 2147483520.0, -2147483648.0, 1e9 + 0.5]).float()
+    c.add('float32_to_int', {'x': x, 'big': big}, {}, {
+        'int64': x.long(), 'int32': x.int(), 'int16': x.to(torch.int16), 'int8': x.to(torch.int8),
+        'bigInt64': big.long(), 'bigInt32': big.int()})
     c = C.start('float32_to_bfloat16')
     specials = torch.tensor([
         1.0, 1.00390625, 1.01171875, 1.0078125, -1.00390625, 255.5, 257.0, 0.1, 1e-3, -3.14159265, 1e38, -1e-38,
@@ -511,6 +587,10 @@ def dtypes(C):
     c.add('int64_to_float32', {'x': x}, {}, {'out': x.float(), 'float64': x.double()})
 
 
+GATHER_INDEX = torch.tensor([[0, 0, 4], [1, 2, 1], [3, 3, 3]])
+SELECT_INDEX = torch.tensor([3, 0, 3])
+
+
 def grads(C):
     """Gradients of single ops: loss = (op(x) * g).sum() with a fixed random g."""
     c = C.start('grads')
@@ -520,8 +600,8 @@ def grads(C):
         'logSoftmax': (c.randn(3, 5), lambda x: x.log_softmax(1)),
         'softmax': (c.randn(3, 5), lambda x: x.softmax(0)),
         'pad': (c.randn(1, 1, 3, 4), lambda x: F.pad(x, [1, 2, -1, 1], value=0.5)),
-        'gather': (c.randn(3, 5), lambda x: x.gather(1, torch.tensor([[0, 0, 4], [1, 2, 1], [3, 3, 3]]))),
-        'indexSelect': (c.randn(4, 3), lambda x: x.index_select(0, torch.tensor([3, 0, 3]))),
+        'gather': (c.randn(3, 5), lambda x: x.gather(1, GATHER_INDEX)),
+        'indexSelect': (c.randn(4, 3), lambda x: x.index_select(0, SELECT_INDEX)),
         'permuteReshape': (c.randn(2, 3, 4), lambda x: x.permute(2, 0, 1).reshape(4, 6)),
         'clamp': (c.randn(3, 4), lambda x: x.clamp(-0.5, 0.5)),
         'pow': (c.positive(3, 4), lambda x: x.pow(1.5)),
@@ -536,6 +616,10 @@ def grads(C):
         g = c.randn(*y.shape)
         (y * g).sum().backward()
         inputs[name] = {'x': x.detach(), 'g': g}
+        if name == 'gather':
+            inputs[name]['index'] = GATHER_INDEX
+        if name == 'indexSelect':
+            inputs[name]['index'] = SELECT_INDEX
         expected[name] = {'out': y, 'grad': x.grad}
     c.add('grads', inputs, {}, expected)
 
@@ -568,15 +652,15 @@ def parity_model(p, x, target, cfg, rm, rv):
     return logits, F.cross_entropy(logits, target, label_smoothing=cfg['labelSmoothing'])
 
 
-def parity_case(name, cfg, classes=5, channels=8):
+def parity_case(name, cfg, classes=5, channels=8, batch=4, size=8):
     g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
 
     def randn(*shape, scale=1.0):
         return (torch.randn(*shape, generator=g, dtype=torch.float64) * scale).float()
 
-    x = randn(4, 3, 8, 8)
-    target = torch.randint(0, classes, (4,), generator=g)
-    out_hw = (8 + 2 * cfg['padding'] - 3) // cfg['stride'] + 1
+    x = randn(batch, 3, size, size)
+    target = torch.randint(0, classes, (batch,), generator=g)
+    out_hw = (size + 2 * cfg['padding'] - 3) // cfg['stride'] + 1
     features = channels if cfg['head'] == 'mean' else channels * out_hw * out_hw
     params = {
         'convWeight': randn(channels, 3, 3, 3, scale=0.3),
@@ -628,7 +712,7 @@ def parity():
                                                'head': 'mean', 'labelSmoothing': 0.0}),
         'flatten_head_smoothed': parity_case('flatten_head_smoothed', {'stride': 2, 'padding': 1, 'momentum': 0.1,
                                                                        'eps': 1e-5, 'head': 'flatten',
-                                                                       'labelSmoothing': 0.1}, channels=4),
+                                                                       'labelSmoothing': 0.1}, channels=4, batch=3, size=6),
     }
 
 
@@ -639,7 +723,8 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(1)
     C = Cases()
-    for section in (arithmetic, in_place, linear_algebra, convolution, batch_norm, activations_and_pooling, shapes,
+    for section in (arithmetic, in_place, views_and_low_precision, linear_algebra, convolution, batch_norm,
+                    batch_norm_extra, activations_and_pooling, shapes,
                     indexing, reductions, comparisons, losses, dtypes, grads):
         section(C)
     meta = {'generator': 'scripts/references/make_references.py', 'torch': torch.__version__}

@@ -1,0 +1,40 @@
+// Type tests: the public API's declarations accept what it takes and reject what it refuses.
+// They are checked when `npm test` compiles the tests; the runtime part shows the calls work.
+import assert from 'node:assert/strict';
+import test from 'node:test';
+
+import * as torch from 'torchnode';
+import type { DType, Tensor, TypedArrayOf } from 'torchnode';
+
+test('typed API: factories, properties, conversions and ops have the declared types', () => {
+  torch.tidy(() => {
+    const x: Tensor = torch.zeros([2, 3], { dtype: 'float64', requiresGrad: true });
+    const dtype: DType = x.dtype;
+    const shape: number[] = x.shape;
+    const f32: TypedArrayOf['float32'] = new Float32Array(4);
+    const y = torch.tensor(f32, { shape: [2, 2] });
+    const pair: { values: Tensor; indices: Tensor } = y.max(1);
+    const n: number | boolean = y.sum().item();
+    const ys: Tensor = torch.nn.functional.conv2d(torch.ones([1, 1, 3, 3]), torch.ones([1, 1, 1, 1]), { padding: 0 });
+    assert.equal(dtype, 'float64');
+    assert.deepEqual(shape, [2, 3]);
+    assert.deepEqual(pair.values.shape, [2]);
+    assert.equal(n, 0);
+    assert.deepEqual(ys.shape, [1, 1, 3, 3]);
+
+    if (false as boolean) {
+      // @ts-expect-error 'float' is not a dtype name
+      torch.zeros([2], { dtype: 'float' });
+      // @ts-expect-error options are strict
+      torch.ones([2], { requiresgrad: true });
+      // @ts-expect-error devices are 'cpu', 'cuda' or 'cuda:N'
+      x.to('tpu');
+      // @ts-expect-error conv2d takes tensors
+      torch.nn.functional.conv2d(x, 3);
+      // @ts-expect-error shape is read-only data, not a method
+      x.shape();
+      // @ts-expect-error Tensors are not constructed with new by users
+      new torch.Tensor();
+    }
+  });
+});
