@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 import { checkDevice } from './device.js';
-import { dtypeCode, dtypeOfTypedArray, isFloating, type DType } from './dtype.js';
+import { dtypeCode, dtypeOfTypedArray, type DType } from './dtype.js';
 import { describe } from './errors.js';
 import { native, type Handle } from './native.js';
 import { aten } from './ops/aten.js';
@@ -21,7 +21,7 @@ export type TensorOptions = z.input<typeof tensorOptions>;
 function finish(t: Tensor, o: z.output<typeof creationOptions>): Tensor {
   if (o.requiresGrad) {
     try {
-      native.setRequiresGrad(t._h, true);
+      t.requiresGrad_(true);
     } catch (e) {
       t.dispose();
       throw e;
@@ -111,25 +111,29 @@ export const onesLike = (t: Tensor, options?: CreationOptions): Tensor =>
 
 type Flat = { values: (number | boolean | bigint)[]; shape: number[] };
 
-function flatten(data: TensorData[], shape: number[]): Flat {
+function flatten(data: TensorData[]): Flat {
+  // The shape comes from the first element at each depth; every other element must match it.
+  const shape: number[] = [];
+  for (let v: unknown = data; Array.isArray(v); v = v[0]) shape.push(v.length);
   const values: (number | boolean | bigint)[] = [];
   const walk = (node: unknown, depth: number, path: string): void => {
-    if (Array.isArray(node)) {
-      if (depth === shape.length) shape.push(node.length);
-      else if (shape[depth] !== node.length) {
-        throw new TypeError(`Expected a rectangular nested array: ${path || 'data'} has length ${node.length} ` +
-          `but its siblings have length ${shape[depth]}`);
+    if (depth < shape.length) {
+      if (!Array.isArray(node)) {
+        throw new TypeError(`Expected a rectangular nested array: ${path} is ${describe(node)} where an array of length ${shape[depth]} belongs`);
+      }
+      if (node.length !== shape[depth]) {
+        throw new TypeError(`Expected a rectangular nested array: ${path} has length ${node.length} where ${shape[depth]} belongs`);
       }
       node.forEach((v, i) => walk(v, depth + 1, `${path}[${i}]`));
-    } else if (depth !== shape.length && !(depth === 0 && shape.length === 0)) {
-      throw new TypeError(`Expected a rectangular nested array: ${path} is a ${typeof node} where an array was expected`);
     } else if (typeof node === 'number' || typeof node === 'boolean' || typeof node === 'bigint') {
       values.push(node);
+    } else if (Array.isArray(node)) {
+      throw new TypeError(`Expected a rectangular nested array: ${path} is an array where a number belongs`);
     } else {
       throw new TypeError(`Expected numbers, booleans or bigints in torch.tensor() data but received ${describe(node)} at ${path}`);
     }
   };
-  walk(data, 0, '');
+  walk(data, 0, 'data');
   return { values, shape };
 }
 
@@ -172,8 +176,7 @@ export function tensor(data: TensorData, options?: TensorOptions): Tensor {
     if (numel !== length) throw new TypeError(`shape [${shape.join(', ')}] needs ${numel} elements but the data holds ${length}`);
   } else {
     if (o.shape !== undefined) throw new TypeError('the shape option is only for typed-array data: nested arrays carry their shape');
-    const flat = Array.isArray(data) ? flatten(data, []) : flatten([data as TensorData], []);
-    if (!Array.isArray(data)) flat.shape = [];
+    const flat = Array.isArray(data) ? flatten(data) : { ...flatten([data as TensorData]), shape: [] };
     if (flat.values.length === 0) {
       return finishCreate(fromHandle(native.fromBuffer(new Float32Array(0), dtypeCode('float32'), flat.shape)), o);
     }
@@ -191,11 +194,6 @@ function finishCreate(t: Tensor, o: z.output<typeof tensorOptions>): Tensor {
     const moved = t.to({ ...(o.dtype && { dtype: o.dtype }), ...(device && { device }) });
     t.dispose();
     t = moved;
-  }
-  if (o.requiresGrad && !isFloating(t.dtype)) {
-    const dtype = t.dtype;
-    t.dispose();
-    throw new TypeError(`Only floating-point tensors can require gradients, not ${dtype}`);
   }
   return finish(t, o);
 }

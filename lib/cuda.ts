@@ -4,7 +4,10 @@ import { describe } from './errors.js';
 import { native } from './native.js';
 
 function deviceIndex(device: number | string | undefined): number {
-  if (device === undefined) return 0;
+  if (device === undefined) {
+    checkDevice('cuda');
+    return 0;
+  }
   if (typeof device === 'number') {
     if (!Number.isInteger(device) || device < 0) throw new TypeError(`Expected a CUDA device index for device but received ${describe(device)}`);
     checkDevice(`cuda:${device}`);

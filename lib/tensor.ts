@@ -2,7 +2,7 @@
 import { inspect } from 'node:util';
 
 import { checkDevice, type Device } from './device.js';
-import { dtypeCode, dtypeName, DTYPES, TYPED_ARRAY, type DType, type TypedArrayOf } from './dtype.js';
+import { dtypeCode, dtypeName, DTYPES, isFloating, TYPED_ARRAY, type DType, type TypedArrayOf } from './dtype.js';
 import { describe } from './errors.js';
 import { native, type Handle } from './native.js';
 import { aten } from './ops/aten.js';
@@ -135,6 +135,7 @@ export class Tensor implements Scoped {
   /** Sets `requiresGrad` in place and returns this tensor. */
   requiresGrad_(value = true): this {
     if (typeof value !== 'boolean') throw new TypeError(`Expected a boolean for requiresGrad but received ${describe(value)}`);
+    if (value && !isFloating(this.dtype)) throw new TypeError(`Only floating-point tensors can require gradients, not ${this.dtype}`);
     native.setRequiresGrad(this._h, value);
     return this;
   }
@@ -148,6 +149,11 @@ export class Tensor implements Scoped {
   set grad(value: Tensor | null | undefined) {
     if (value != null && !(value instanceof Tensor)) {
       throw new TypeError(`Expected a Tensor or null for grad but received ${describe(value)}`);
+    }
+    if (value != null) {
+      const want = `shape [${this.shape.join(', ')}], dtype ${this.dtype} on ${this.device}`;
+      const got = `shape [${value.shape.join(', ')}], dtype ${value.dtype} on ${value.device}`;
+      if (want !== got) throw new TypeError(`Expected a gradient of ${want} for grad but received ${got}`);
     }
     native.setGrad(this._h, value == null ? null : value._h);
   }

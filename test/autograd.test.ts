@@ -152,7 +152,7 @@ test('backward with an explicit gradient for a non-scalar output', () => {
     assertClose(m.grad!.toArray(), [[Math.E, Math.E ** 2], [Math.E ** 3, Math.E ** 4]], { rtol: 1e-15, atol: 0 });
     assert.throws(() => x.mul(2).backward(), { name: 'TorchError', message: 'grad can be implicitly created only for scalar outputs' });
     assert.throws(() => x.mul(2).backward(torch.ones([2])),
-      { name: 'TorchError', message: 'Mismatch in shape: grad_output[0] has a shape of torch.Size([2]) and output[0] has a shape of torch.Size([3]).' });
+      { name: 'TorchError', message: 'invalid gradient at index 0 - got [2] but expected shape compatible with [3]' });
   });
 });
 
@@ -170,6 +170,11 @@ test('gradients accumulate across backward calls and `t.grad = null` clears them
     x.mul(x).add(x).sum().backward();
     assert.deepEqual(x.grad!.toArray(), [3, 5, 7]);
     // setting a gradient, then accumulating onto it
+    // a gradient must match its tensor, as in PyTorch
+    assert.throws(() => { x.grad = torch.tensor([1, 2]); }, { name: 'TypeError',
+      message: 'Expected a gradient of shape [3], dtype float32 on cpu for grad but received shape [2], dtype float32 on cpu' });
+    assert.throws(() => { x.grad = torch.tensor([1, 2, 3], { dtype: 'float64' }); }, { name: 'TypeError',
+      message: 'Expected a gradient of shape [3], dtype float32 on cpu for grad but received shape [3], dtype float64 on cpu' });
     x.grad = torch.tensor([10, 10, 10]);
     x.sum().backward();
     assert.deepEqual(x.grad!.toArray(), [11, 11, 11]);
@@ -234,7 +239,7 @@ test('torch.noGrad: results do not require grad, and the mode is restored, also 
     assert.throws(() => torch.noGrad(() => { throw boom; }), (e: unknown) => e === boom);
     assert.equal(torch.isGradEnabled(), true);
     assert.throws(() => torch.noGrad(() => x.matmul(torch.ones([3]))),
-      { name: 'TorchError', message: 'size mismatch, got 2, 2x3,3' });
+      { name: 'TorchError', message: 'inconsistent tensor size, expected tensor [2] and src [3] to have the same number of elements, but got 2 and 3 elements respectively' });
     assert.equal(torch.isGradEnabled(), true);
 
     // enableGrad inside noGrad, and noGrad restores a disabled mode too
