@@ -3,9 +3,12 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 
-#include <deque>
+#include <array>
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "convert.h"
@@ -22,17 +25,21 @@ struct OpEntry {
   std::vector<bool> returnsWrittenInput;  // in-place/out results: JS already holds them
 };
 
-// Process-wide: entries are only appended (under the mutex) and never change after that, so
-// every environment and thread may read them.
+// Process-wide and append-only: an entry never changes once published, so every environment
+// and thread reads the table without a lock; only appending takes the mutex.
+constexpr size_t kMaxOps = 8192;
 std::mutex registryMutex;
-std::deque<OpEntry> registry;
+std::array<std::atomic<const OpEntry*>, kMaxOps> registry{};
+size_t registrySize = 0;                           // guarded by registryMutex
+std::unordered_map<std::string, size_t> idByName;  // guarded by registryMutex: each worker
+                                                   // thread resolves again, to the same entry
 
 const OpEntry& entryAt(Napi::Env env, napi_value idValue) {
-  uint32_t id = 0;
+  uint32_t id = UINT32_MAX;
   napi_get_value_uint32(env, idValue, &id);
-  std::lock_guard<std::mutex> lock(registryMutex);
-  if (id >= registry.size()) throwTypeError(env, "unknown operator id " + std::to_string(id));
-  return registry[id];
+  const OpEntry* e = id < kMaxOps ? registry[id].load(std::memory_order_acquire) : nullptr;
+  if (e == nullptr) throwTypeError(env, "unknown operator id " + std::to_string(id));
+  return *e;
 }
 
 }  // namespace
@@ -62,8 +69,15 @@ Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
   size_t id;
   {
     std::lock_guard<std::mutex> lock(registryMutex);
-    id = registry.size();
-    registry.push_back(std::move(entry));
+    auto known = idByName.find(entry.name);
+    if (known != idByName.end()) {
+      id = known->second;
+    } else {
+      if (registrySize == kMaxOps) throw torchError(env, "too many operators resolved");
+      id = registrySize++;
+      idByName.emplace(entry.name, id);
+      registry[id].store(new OpEntry(std::move(entry)), std::memory_order_release);  // lives until exit
+    }
   }
   Napi::Object out = Napi::Object::New(env);
   out["id"] = static_cast<double>(id);

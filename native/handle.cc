@@ -14,6 +14,18 @@ int64_t hostBytesOf(const at::Tensor& t) {
   return static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
 }
 
+// V8 hears of external memory in steps of this size: a call per tiny tensor costs more than it tells.
+constexpr int64_t kReportStep = 256 * 1024;
+
+void account(Napi::Env env, AddonState& s, int64_t delta) {
+  s.hostBytes += delta;
+  s.unreportedBytes += delta;
+  if (s.unreportedBytes >= kReportStep || s.unreportedBytes <= -kReportStep) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, s.unreportedBytes);
+    s.unreportedBytes = 0;
+  }
+}
+
 }  // namespace
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
@@ -25,10 +37,7 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
   if (s.first) s.first->prev = h;
   s.first = h;
   s.liveTensors++;
-  if (h->reportedBytes) {
-    s.hostBytes += h->reportedBytes;
-    Napi::MemoryManagement::AdjustExternalMemory(env, h->reportedBytes);
-  }
+  if (h->reportedBytes) account(env, s, h->reportedBytes);
   napi_value ext;
   napi_status status = napi_create_external(env, h, nullptr, nullptr, &ext);
   if (status != napi_ok) {
@@ -53,10 +62,7 @@ void freeHandle(Napi::Env env, Handle* h) {
   if (h->prev) h->prev->next = h->next; else s.first = h->next;
   if (h->next) h->next->prev = h->prev;
   s.liveTensors--;
-  if (h->reportedBytes) {
-    s.hostBytes -= h->reportedBytes;
-    Napi::MemoryManagement::AdjustExternalMemory(env, -h->reportedBytes);
-  }
+  if (h->reportedBytes) account(env, s, -h->reportedBytes);
   delete h;
 }
 

@@ -10,7 +10,7 @@ namespace torchnode {
 
 struct Handle {
   at::Tensor tensor;
-  int64_t reportedBytes = 0;  // host bytes this handle reported to V8
+  int64_t reportedBytes = 0;  // host bytes this handle counts in AddonState::hostBytes
   Handle* prev = nullptr;
   Handle* next = nullptr;
 };

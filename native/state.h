@@ -13,7 +13,8 @@ struct AddonState {
   Napi::FunctionReference torchError;  // the TorchError class defined in TypeScript
   Handle* first = nullptr;             // intrusive list of live handles, freed at env exit
   int64_t liveTensors = 0;
-  int64_t hostBytes = 0;               // bytes reported to V8 as external memory
+  int64_t hostBytes = 0;               // bytes of CPU tensor data held by live handles
+  int64_t unreportedBytes = 0;         // change not yet passed on to V8 (sent in batches)
 };
 
 inline AddonState& stateOf(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }
