@@ -9,7 +9,6 @@
  * loss.backward();
  */
 import './tensor-ops.js';
-import * as functional from './functional.js';
 
 export { Tensor, type NestedArray, type ToOptions } from './tensor.js';
 export type { Scalar } from './tensor-ops.js';
@@ -26,6 +25,8 @@ export { manualSeed, setNumThreads, getNumThreads, memory, type MemoryInfo } fro
 export { cuda, backends } from './cuda.js';
 export { buildRecord as buildInfo } from './native.js';
 
-/** torch.nn: `torch.nn.functional` holds the layer operations. */
-export const nn = { functional };
-export { functional };
+/** torch.nn: modules and layers; `torch.nn.functional` holds the layer operations. */
+export * as nn from './nn/index.js';
+export * as functional from './functional.js';
+/** torchnode.models: ResNet builders (torchvision's and the CIFAR family). */
+export * as models from './models/index.js';

@@ -23,6 +23,7 @@ export const aten = {
   clone: op('aten::clone', ['self', 'memory_format']),
   detach: op('aten::detach', S),
   item: op('aten::item', S),
+  setData: op('aten::set_data', ['self', 'new_data']),
   // arithmetic
   addT: op('aten::add.Tensor', SOA), addS: op('aten::add.Scalar', SOA),
   subT: op('aten::sub.Tensor', SOA), subS: op('aten::sub.Scalar', SOA),
