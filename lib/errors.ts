@@ -21,3 +21,20 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return `an object of type ${value.constructor?.name ?? 'Object'}`;
   return `${String(value)} of type ${typeof value}`;
 }
+
+/**
+ * A checkpoint file that `torch.load` cannot read: truncated, malformed or inconsistent.
+ * It extends TorchError so that code catching torchnode's errors still catches it, while
+ * `instanceof CheckpointError` tells a bad file apart from a failed op; `file` and `tensor`
+ * name what was wrong without parsing the message.
+ *
+ * @example
+ * try { torch.load('model.safetensors'); }
+ * catch (e) { if (e instanceof CheckpointError) console.error(`${e.file} is damaged: ${e.message}`); }
+ */
+export class CheckpointError extends TorchError {
+  constructor(message: string, readonly file: string, readonly tensor?: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}

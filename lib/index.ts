@@ -13,6 +13,7 @@ import './tensor-ops.js';
 export { Tensor, type NestedArray, type ToOptions } from './tensor.js';
 export type { Scalar } from './tensor-ops.js';
 export { TorchError } from './errors.js';
+export { CheckpointError } from './errors.js';
 export { DTYPES, type DType, type TypedArrayOf } from './dtype.js';
 export type { Device } from './device.js';
 export type { CreationOptions, MemoryFormat } from './options.js';
@@ -24,6 +25,7 @@ export { tidy, keep } from './scope.js';
 export { manualSeed, setNumThreads, getNumThreads, memory, type MemoryInfo } from './runtime.js';
 export { cuda, backends } from './cuda.js';
 export { buildRecord as buildInfo } from './native.js';
+export { save, load, loadMetadata, type SaveOptions, type LoadOptions } from './io/safetensors.js';
 
 /** torch.nn: modules and layers; `torch.nn.functional` holds the layer operations. */
 export * as nn from './nn/index.js';

@@ -22,8 +22,8 @@ type Shape = Record<string, z.ZodType>;
 
 function field(schema: z.ZodObject<Shape>, key: PropertyKey | undefined): string {
   let f: z.ZodType | undefined = key === undefined ? undefined : schema.shape[String(key)];
-  // .optional() wraps the described schema
-  while (f && f.description === undefined && f instanceof z.ZodOptional) f = f.unwrap() as z.ZodType;
+  // .optional(), .default() and .nullable() wrap the described schema
+  while (f && f.description === undefined && 'unwrap' in f && typeof f.unwrap === 'function') f = f.unwrap() as z.ZodType;
   return f?.description ?? 'a valid value';
 }
 
