@@ -9,6 +9,8 @@ import { TorchError } from './errors.js';
 
 /** An opaque reference to one libtorch tensor (a JS External). */
 export type Handle = { readonly __handle: unique symbol };
+/** A recorded forward pass (native), replayable off the JS thread. */
+export type TraceHandle = { readonly __trace: unique symbol };
 
 export interface OpInfo {
   id: number;
@@ -63,6 +65,11 @@ export interface NativeAddon {
   cudaEmptyCache(): void;
   cudnnInfo(): { available: boolean; version: number | null; benchmark: boolean; deterministic: boolean };
   setBackendFlag(name: 'benchmark' | 'deterministic' | 'allowTF32Cudnn' | 'allowTF32Matmul', value: boolean): void;
+  traceBegin(input: Handle): void;
+  traceEnd(output: Handle): TraceHandle;
+  traceAbort(): void;
+  traceRun(trace: TraceHandle, input: Handle): Promise<Handle>;
+  traceInfo(trace: TraceHandle): { steps: number; slots: number; ops: string[] };
 }
 
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

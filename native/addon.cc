@@ -7,6 +7,7 @@
 #include "runtime.h"
 #include "state.h"
 #include "tensor.h"
+#include "trace.h"
 
 namespace torchnode {
 
@@ -63,6 +64,11 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<CudaEmptyCache>(env, exports, "cudaEmptyCache");
   add<CudnnInfo>(env, exports, "cudnnInfo");
   add<SetCudnnFlags>(env, exports, "setBackendFlag");
+  add<TraceBegin>(env, exports, "traceBegin");
+  add<TraceEnd>(env, exports, "traceEnd");
+  add<TraceAbort>(env, exports, "traceAbort");
+  add<TraceRun>(env, exports, "traceRun");
+  add<TraceInfo>(env, exports, "traceInfo");
   return exports;
 }
 

@@ -13,17 +13,12 @@
 
 #include "convert.h"
 #include "errors.h"
+#include "state.h"
+#include "trace.h"
 
 namespace torchnode {
 
 namespace {
-
-struct OpEntry {
-  c10::OperatorHandle handle;
-  std::string name;  // "aten::add.Tensor", for messages
-  std::vector<ArgSpec> args;
-  std::vector<bool> returnsWrittenInput;  // in-place/out results: JS already holds them
-};
 
 // Process-wide and append-only: an entry never changes once published, so every environment
 // and thread reads the table without a lock; only appending takes the mutex.
@@ -34,6 +29,8 @@ size_t registrySize = 0;                           // guarded by registryMutex
 std::unordered_map<std::string, size_t> idByName;  // guarded by registryMutex: each worker
                                                    // thread resolves again, to the same entry
 
+}  // namespace
+
 const OpEntry& entryAt(Napi::Env env, napi_value idValue) {
   uint32_t id = UINT32_MAX;
   napi_get_value_uint32(env, idValue, &id);
@@ -41,8 +38,6 @@ const OpEntry& entryAt(Napi::Env env, napi_value idValue) {
   if (e == nullptr) throwTypeError(env, "unknown operator id " + std::to_string(id));
   return *e;
 }
-
-}  // namespace
 
 Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -101,18 +96,23 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
     stack.push_back(toIValue(env, i < given ? static_cast<napi_value>(info[i + 1]) : undefined,
                              op.args[i], op.name));
   }
+  Recorder* recorder = stateOf(env).recorder.get();
+  if (recorder) recorder->recordCall(env, op, info, stack);
   op.handle.callBoxed(&stack);
 
   size_t n = stack.size();
-  if (n == 0) return env.Undefined();
+  Napi::Value result = env.Undefined();
   if (n == 1) {
-    return op.returnsWrittenInput[0] ? env.Undefined() : fromIValue(env, std::move(stack[0]));
+    if (!op.returnsWrittenInput[0]) result = fromIValue(env, std::move(stack[0]));
+  } else if (n > 1) {
+    Napi::Array out = Napi::Array::New(env, n);
+    for (size_t i = 0; i < n; i++) {
+      out[i] = op.returnsWrittenInput[i] ? env.Undefined() : fromIValue(env, std::move(stack[i]));
+    }
+    result = out;
   }
-  Napi::Array out = Napi::Array::New(env, n);
-  for (size_t i = 0; i < n; i++) {
-    out[i] = op.returnsWrittenInput[i] ? env.Undefined() : fromIValue(env, std::move(stack[i]));
-  }
-  return out;
+  if (recorder) recorder->recordOutputs();
+  return result;
 }
 
 }  // namespace torchnode

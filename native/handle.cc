@@ -4,6 +4,7 @@
 
 #include "errors.h"
 #include "state.h"
+#include "trace.h"
 
 namespace torchnode {
 
@@ -29,8 +30,11 @@ void account(Napi::Env env, AddonState& s, int64_t delta) {
 }  // namespace
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
-  if (!t.defined()) return env.Undefined();
   AddonState& s = stateOf(env);
+  if (!t.defined()) {
+    if (s.recorder) s.recorder->onCreated(nullptr);
+    return env.Undefined();
+  }
   auto* h = new Handle{std::move(t)};
   h->reportedBytes = hostBytesOf(h->tensor);
   h->next = s.first;
@@ -38,6 +42,7 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
   s.first = h;
   s.liveTensors++;
   if (h->reportedBytes) account(env, s, h->reportedBytes);
+  if (s.recorder) s.recorder->onCreated(h);
   napi_value ext;
   napi_status status = napi_create_external(env, h, nullptr, nullptr, &ext);
   if (status != napi_ok) {
@@ -59,6 +64,7 @@ at::Tensor& unwrapTensor(Napi::Env env, napi_value v, const char* what) {
 
 void freeHandle(Napi::Env env, Handle* h) {
   AddonState& s = stateOf(env);
+  if (s.recorder) s.recorder->onFreed(h);
   if (h->prev) h->prev->next = h->next; else s.first = h->next;
   if (h->next) h->next->prev = h->prev;
   s.liveTensors--;
@@ -68,6 +74,7 @@ void freeHandle(Napi::Env env, Handle* h) {
 
 void freeAllHandles(Napi::Env env) {
   AddonState& s = stateOf(env);
+  s.recorder.reset();
   while (s.first) {
     Handle* h = s.first;
     s.first = h->next;

@@ -6,6 +6,7 @@ import { aten } from '../ops/aten.js';
 import { callOp } from '../ops/registry.js';
 import type { MemoryFormat } from '../options.js';
 import { noGrad } from '../autograd.js';
+import { forgetTraces, forwardAsync, predict, type InferenceOptions } from '../inference.js';
 import { Tensor } from '../tensor.js';
 
 export type ModuleTarget = Device | DType | { device?: Device; dtype?: DType; memoryFormat?: MemoryFormat };
@@ -156,7 +157,26 @@ export abstract class Module {
         moved.dispose();
       }
     });
+    forgetTraces(this);
     return this;
+  }
+
+  /**
+   * The eval-mode, no-grad forward on a batch, computed by libtorch off the JS thread: the
+   * forward is recorded once per input shape and replayed. It must not branch on tensor values.
+   * Do not train the module while this runs.
+   * @example const logits = await model.forwardAsync(images, { batchSize: 256 });
+   */
+  forwardAsync(input: Tensor, options?: InferenceOptions): Promise<Tensor> {
+    return forwardAsync(this, input, options);
+  }
+
+  /**
+   * Class probabilities (softmax of the eval-mode logits) for a batch, off the JS thread.
+   * @example const probs = await model.predict(images); // [N, numClasses]
+   */
+  predict(input: Tensor, options?: InferenceOptions): Promise<Tensor> {
+    return predict(this, input, options);
   }
 
   /**
