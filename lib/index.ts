@@ -21,6 +21,7 @@ export { tensor, zeros, ones, full, empty, arange, rand, randn, randint, randper
   type TensorData, type TensorOptions } from './creation.js';
 export * from './functions.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd.js';
+export { autocast, type AutocastOptions } from './autocast.js';
 export { tidy, keep } from './scope.js';
 export { manualSeed, setNumThreads, getNumThreads, memory, type MemoryInfo } from './runtime.js';
 export { cuda, backends } from './cuda.js';

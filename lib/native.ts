@@ -65,6 +65,8 @@ export interface NativeAddon {
   cudaEmptyCache(): void;
   cudnnInfo(): { available: boolean; version: number | null; benchmark: boolean; deterministic: boolean };
   setBackendFlag(name: 'benchmark' | 'deterministic' | 'allowTF32Cudnn' | 'allowTF32Matmul', value: boolean): void;
+  autocastEnter(device: 'cpu' | 'cuda', enabled: boolean, dtype: number): [boolean, number];
+  autocastExit(device: 'cpu' | 'cuda', enabled: boolean, dtype: number): void;
   traceBegin(input: Handle): void;
   traceEnd(output: Handle): TraceHandle;
   traceAbort(): void;

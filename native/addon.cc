@@ -1,6 +1,7 @@
 // Registers the native entry points; every one runs behind the error guard.
 #include <napi.h>
 
+#include "autocast.h"
 #include "dispatch.h"
 #include "errors.h"
 #include "handle.h"
@@ -64,6 +65,8 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<CudaEmptyCache>(env, exports, "cudaEmptyCache");
   add<CudnnInfo>(env, exports, "cudnnInfo");
   add<SetCudnnFlags>(env, exports, "setBackendFlag");
+  add<AutocastEnter>(env, exports, "autocastEnter");
+  add<AutocastExit>(env, exports, "autocastExit");
   add<TraceBegin>(env, exports, "traceBegin");
   add<TraceEnd>(env, exports, "traceEnd");
   add<TraceAbort>(env, exports, "traceAbort");
