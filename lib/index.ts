@@ -33,3 +33,10 @@ export * as nn from './nn/index.js';
 export * as functional from './functional.js';
 /** torchnode.models: ResNet builders (torchvision's and the CIFAR family). */
 export * as models from './models/index.js';
+/** torch.optim: SGD, AdamW, schedules, EMA, GradScaler. */
+export * as optim from './optim/index.js';
+/** torchnode.data: CIFAR-10 and the on-device image pipeline. */
+export * as data from './data/index.js';
+/** The training loop; `Trainer` also at the top level. */
+export * as train from './train/index.js';
+export { Trainer } from './train/trainer.js';

@@ -4,7 +4,10 @@
 #include <c10/core/GradMode.h>
 #include <c10/util/Optional.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "errors.h"
@@ -25,6 +28,18 @@ std::vector<int64_t> intList(const Napi::Array& a) {
   return out;
 }
 
+// Host memory for a read-back: malloc fails with an error where V8's allocator would abort the process.
+void* hostAlloc(Napi::Env env, size_t nbytes) {
+  void* data = std::malloc(nbytes ? nbytes : 1);
+  if (!data) throw torchError(env, "cannot allocate " + std::to_string(nbytes) + " bytes to read the tensor back");
+  return data;
+}
+
+// An ArrayBuffer over malloc'ed bytes, freed when the garbage collector frees the buffer.
+Napi::ArrayBuffer hostArrayBuffer(Napi::Env env, void* data, size_t nbytes) {
+  return Napi::ArrayBuffer::New(env, data, nbytes, [](Napi::Env, void* p) { std::free(p); });
+}
+
 // A contiguous CPU copy of `t`, written straight into `dst` (one copy for any device/layout).
 void copyToHost(const at::Tensor& t, void* dst) {
   at::Tensor view = at::from_blob(dst, t.sizes(), at::TensorOptions().dtype(t.scalar_type()));
@@ -39,8 +54,10 @@ class ToBufferWorker : public Napi::AsyncWorker {
 
   void Execute() override {
     try {
-      bytes_.resize(tensor_.numel() * tensor_.element_size());
-      copyToHost(tensor_, bytes_.data());
+      nbytes_ = tensor_.numel() * tensor_.element_size();
+      bytes_ = std::malloc(nbytes_ ? nbytes_ : 1);
+      if (!bytes_) throw std::runtime_error("cannot allocate " + std::to_string(nbytes_) + " bytes to read the tensor back");
+      if (nbytes_) copyToHost(tensor_, bytes_);
     } catch (const c10::Error& e) {
       SetError(e.what_without_backtrace());
     } catch (const std::exception& e) {
@@ -49,17 +66,19 @@ class ToBufferWorker : public Napi::AsyncWorker {
     tensor_ = at::Tensor();  // release on this thread: the copy is done
   }
   void OnOK() override {
-    Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(Env(), bytes_.size());
-    if (!bytes_.empty()) std::memcpy(ab.Data(), bytes_.data(), bytes_.size());
-    deferred_.Resolve(ab);
+    void* data = bytes_;
+    bytes_ = nullptr;
+    deferred_.Resolve(hostArrayBuffer(Env(), data, nbytes_));
   }
   void OnError(const Napi::Error& e) override {
     deferred_.Reject(torchError(Env(), e.Message()).Value());
   }
+  ~ToBufferWorker() override { std::free(bytes_); }
 
  private:
   at::Tensor tensor_;
-  std::vector<uint8_t> bytes_;
+  void* bytes_ = nullptr;
+  size_t nbytes_ = 0;
   Napi::Promise::Deferred deferred_;
 };
 
@@ -91,9 +110,15 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
 
 Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
   const at::Tensor& t = arg(info, 0);
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(info.Env(), t.numel() * t.element_size());
-  if (t.numel()) copyToHost(t, ab.Data());
-  return ab;
+  size_t nbytes = t.numel() * t.element_size();
+  void* data = hostAlloc(info.Env(), nbytes);
+  try {
+    if (nbytes) copyToHost(t, data);
+  } catch (...) {
+    std::free(data);
+    throw;
+  }
+  return hostArrayBuffer(info.Env(), data, nbytes);
 }
 
 Napi::Value ToBufferAsync(const Napi::CallbackInfo& info) {

@@ -331,3 +331,10 @@ test('a child process survives several libtorch errors in a row and exits 0', ()
   assert.doesNotMatch(r.stderr, /terminate called|Aborted|Segmentation/);
   assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').pop()!), { caught: 24, ok: [2, 4, 6] });
 });
+
+test('reading back a tensor too large for memory is a TorchError, not an abort', async () => {
+  const huge = torch.zeros([1]).expand([2 ** 20, 2 ** 20]); // 4 TiB of float32 as a view
+  assert.throws(() => huge.toTypedArray(), { name: 'TorchError', message: 'cannot allocate 4398046511104 bytes to read the tensor back' });
+  await assert.rejects(huge.toTypedArrayAsync(), { name: 'TorchError', message: 'cannot allocate 4398046511104 bytes to read the tensor back' });
+  huge.dispose();
+});

@@ -60,9 +60,16 @@ export function encodeHeader(entries: Entry[], metadata: Record<string, string> 
   return padded;
 }
 
+/** Text from the file made safe for a one-line message: control characters become \u escapes. */
+const printable = (s: string): string =>
+  s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** A tensor or metadata name, quoted, for messages. */
+export const quote = (name: string): string => `'${printable(name)}'`;
+
 /** A short JSON rendering of a header value for messages. */
 function show(value: unknown): string {
-  const s = value === undefined ? 'undefined' : JSON.stringify(value);
+  const s = value === undefined ? 'undefined' : printable(JSON.stringify(value));
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -73,13 +80,13 @@ const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ?
 
 function decodeEntry(name: string, info: unknown, dataSize: number): Entry {
   const fail = (detail: string): never => {
-    throw new HeaderProblem(`tensor '${name}': ${detail}`, name);
+    throw new HeaderProblem(`tensor ${quote(name)}: ${detail}`, name);
   };
   if (!isPlainObject(info)) fail(`expected an object {dtype, shape, data_offsets} but found ${show(info)}`);
   const fields = info as Record<string, unknown>;
   for (const key of ['dtype', 'shape', 'data_offsets']) if (!(key in fields)) fail(`the entry has no ${key}`);
   for (const key of Object.keys(fields)) {
-    if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') fail(`unexpected field '${key}' (an entry holds dtype, shape and data_offsets)`);
+    if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') fail(`unexpected field ${quote(key)} (an entry holds dtype, shape and data_offsets)`);
   }
   const dtype = typeof fields.dtype === 'string' ? BY_CODE.get(fields.dtype) : undefined;
   if (dtype === undefined) fail(`unknown dtype ${show(fields.dtype)} (torchnode reads ${CODES})`);
@@ -108,7 +115,7 @@ function decodeEntry(name: string, info: unknown, dataSize: number): Entry {
 function decodeMetadata(value: unknown): Record<string, string> {
   if (!isPlainObject(value)) throw new HeaderProblem(`${METADATA_KEY} must be an object of strings, not ${show(value)}`);
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new HeaderProblem(`${METADATA_KEY} must be an object of strings, but its value for '${key}' is ${show(v)}`);
+    if (typeof v !== 'string') throw new HeaderProblem(`${METADATA_KEY} must be an object of strings, but its value for ${quote(key)} is ${show(v)}`);
   }
   return { ...(value as Record<string, string>) };
 }
@@ -121,17 +128,18 @@ function checkLayout(entries: Entry[], dataSize: number): Entry[] {
   let last: Entry | undefined;
   for (const e of sorted) {
     if (e.begin < covered) {
-      throw new HeaderProblem(`tensors '${last!.name}' and '${e.name}' overlap: '${last!.name}' covers data bytes [${last!.begin}, ${last!.end}) ` +
-        `and '${e.name}' begins at byte ${e.begin}`, e.name);
+      throw new HeaderProblem(`tensors ${quote(last!.name)} and ${quote(e.name)} overlap: ${quote(last!.name)} covers data bytes ` +
+        `[${last!.begin}, ${last!.end}) and ${quote(e.name)} begins at byte ${e.begin}`, e.name);
     }
     if (e.begin > covered) {
-      throw new HeaderProblem(`data bytes [${covered}, ${e.begin}) belong to no tensor (a hole before '${e.name}')`, e.name);
+      throw new HeaderProblem(`data bytes [${covered}, ${e.begin}) belong to no tensor (a hole before ${quote(e.name)})`, e.name);
     }
     covered = e.end;
     last = e;
   }
   if (covered < dataSize) {
-    throw new HeaderProblem(`data bytes [${covered}, ${dataSize}) belong to no tensor (trailing bytes after the last tensor)`);
+    const where = last === undefined ? 'the header lists no tensors' : `trailing bytes after ${quote(last.name)}, the last tensor`;
+    throw new HeaderProblem(`data bytes [${covered}, ${dataSize}) belong to no tensor (${where})`);
   }
   return sorted;
 }
@@ -152,7 +160,7 @@ export function decodeHeader(bytes: Uint8Array, dataSize: number): Header {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new HeaderProblem(`the header is not valid JSON (${(e as Error).message})`);
+    throw new HeaderProblem(`the header is not valid JSON (${printable((e as Error).message)})`);
   }
   if (!isPlainObject(json)) throw new HeaderProblem(`the header must be a JSON object but is ${kindOf(json)}`);
   let metadata: Record<string, string> = {};

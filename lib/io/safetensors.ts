@@ -11,7 +11,7 @@ import { native } from '../native.js';
 import { deviceField, parseOptions } from '../options.js';
 import { fromHandle, Tensor } from '../tensor.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { byteSize, decodeHeader, encodeHeader, HeaderProblem, MAX_HEADER_BYTES, METADATA_KEY, type Entry, type Header } from './safetensors-format.js';
+import { byteSize, decodeHeader, encodeHeader, HeaderProblem, MAX_HEADER_BYTES, METADATA_KEY, quote, type Entry, type Header } from './safetensors-format.js';
 
 export interface SaveOptions {
   /** Strings stored under the header's `__metadata__` key; read back with `loadMetadata`. */
@@ -22,6 +22,9 @@ export interface LoadOptions {
   /** Where the tensors go: 'cpu' (the default), 'cuda' or 'cuda:N'. */
   device?: Device;
 }
+
+// Reads and writes go through views of at most this many bytes.
+const PIECE_BYTES = 2 ** 30;
 
 const saveOptions = z.strictObject({ metadata: z.unknown().optional() });
 const loadOptions = z.strictObject({ device: deviceField.optional() });
@@ -97,12 +100,16 @@ export function save(stateDict: Map<string, Tensor> | Record<string, Tensor>, pa
     tensors.forEach(([name, t], i) => {
       // one tensor's bytes at a time, so saving needs memory for the largest tensor only
       const data = t.toTypedArray();
-      const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       const e = entries[i]!;
-      if (bytes.byteLength !== e.end - e.begin) throw new TorchError(`Tensor '${name}' changed size while being saved`);
-      write(bytes);
+      if (data.byteLength !== e.end - e.begin) throw new TorchError(`Tensor '${name}' changed size while being saved`);
+      for (const piece of pieces(data.buffer, data.byteOffset, data.byteLength)) write(piece);
     });
   });
+}
+
+/** Byte views of at most 1 GiB covering [offset, offset + length) of `buffer`: tensors may pass the 4 GiB a Uint8Array can span. */
+function* pieces(buffer: ArrayBufferLike, offset: number, length: number): Generator<Uint8Array> {
+  for (let at = 0; at < length; at += PIECE_BYTES) yield new Uint8Array(buffer, offset + at, Math.min(PIECE_BYTES, length - at));
 }
 
 /** An open checkpoint and how to report what is wrong with it. */
@@ -128,26 +135,46 @@ function withFile<T>(path: string, fn: (f: OpenFile) => T): T {
 }
 
 /** Exactly `length` bytes at `position`; positions are validated, so a short read means the file changed. */
-function readAt(f: OpenFile, position: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let done = 0; done < length;) {
-    const n = fs.readSync(f.fd, bytes, done, length - done, position + done);
-    if (n === 0) f.fail(`the file ended at byte ${position + done} but was ${f.size} bytes when opened (did it change while loading?)`);
-    done += n;
+function readAt(f: OpenFile, position: number, length: number): ArrayBuffer {
+  const buffer = new ArrayBuffer(length);
+  let done = 0;
+  for (const piece of pieces(buffer, 0, length)) {
+    for (let got = 0; got < piece.byteLength;) {
+      const n = fs.readSync(f.fd, piece, got, piece.byteLength - got, position + done);
+      if (n === 0) f.fail(`the file ended at byte ${position + done} but was ${f.size} bytes when opened (did it change while loading?)`);
+      got += n;
+      done += n;
+    }
   }
-  return bytes;
+  return buffer;
+}
+
+/** libtorch assumes a bool is stored as 0 or 1; any other byte would give inconsistent results. */
+function checkBool(f: OpenFile, e: Entry, buffer: ArrayBuffer): void {
+  let start = 0;
+  for (const piece of pieces(buffer, 0, buffer.byteLength)) {
+    const i = piece.findIndex((b) => b > 1);
+    if (i >= 0) f.fail(`tensor ${quote(e.name)}: BOOL data must be bytes 0 or 1, but byte ${start + i} of the tensor is ${piece[i]}`, e.name);
+    start += piece.byteLength;
+  }
+}
+
+/** A view of the whole buffer for the binding, whose element size divides its length (a Uint8Array stops at 4 GiB on Node 20). */
+function viewOf(buffer: ArrayBuffer): ArrayBufferView {
+  const n = buffer.byteLength;
+  return n % 8 === 0 ? new Float64Array(buffer) : n % 4 === 0 ? new Float32Array(buffer) : n % 2 === 0 ? new Uint16Array(buffer) : new Uint8Array(buffer);
 }
 
 /** Reads and checks the whole header before any tensor is made. */
 function readHeader(f: OpenFile): { header: Header; dataStart: number } {
   if (f.size < 8) f.fail(`the file is ${f.size} bytes long, shorter than the 8-byte header length a safetensors file starts with`);
-  const n = Buffer.from(readAt(f, 0, 8).buffer).readBigUInt64LE(0);
+  const n = Buffer.from(readAt(f, 0, 8)).readBigUInt64LE(0);
   const rest = f.size - 8;
   if (n > BigInt(rest)) f.fail(`the header length is ${n} bytes but only ${rest} bytes follow it`);
   if (n > BigInt(MAX_HEADER_BYTES)) f.fail(`the header length is ${n} bytes, over the ${MAX_HEADER_BYTES}-byte limit`);
   const length = Number(n);
   try {
-    return { header: decodeHeader(readAt(f, 8, length), rest - length), dataStart: 8 + length };
+    return { header: decodeHeader(new Uint8Array(readAt(f, 8, length)), rest - length), dataStart: 8 + length };
   } catch (e) {
     if (e instanceof HeaderProblem) f.fail(e.message, e.tensor);
     throw e;
@@ -157,9 +184,10 @@ function readHeader(f: OpenFile): { header: Header; dataStart: number } {
 /**
  * Loads the tensors of a safetensors file, in the order of their data (for files torchnode
  * writes, the order they were saved in). The whole header is checked before any tensor is
- * made, and nothing is read outside the file; a bad file raises a `CheckpointError` naming
- * the file and the tensor, and any tensor already made is disposed. Loaded tensors do not
- * require gradients. File-system errors (a missing file, say) are Node's own.
+ * made, and nothing is read outside the file; a bad file (or BOOL data other than 0/1)
+ * raises a `CheckpointError` naming the file and the tensor, and any tensor already made is
+ * disposed. Loaded tensors do not require gradients. File-system errors (a missing file,
+ * say) are Node's own.
  *
  * @example
  * const state = torch.load('linear.safetensors', { device: 'cuda' });
@@ -176,7 +204,8 @@ export function load(path: string, options?: LoadOptions): Map<string, Tensor> {
     try {
       for (const e of header.entries) {
         const bytes = readAt(f, dataStart + e.begin, e.end - e.begin);
-        const cpu = fromHandle(native.fromBuffer(bytes, dtypeCode(e.dtype), e.shape));
+        if (e.dtype === 'bool') checkBool(f, e, bytes);
+        const cpu = fromHandle(native.fromBuffer(viewOf(bytes), dtypeCode(e.dtype), e.shape));
         out.set(e.name, cpu); // owned by `out` from here, so a failure below disposes it
         if (device !== 'cpu') {
           out.set(e.name, cpu.to(device));

@@ -110,4 +110,11 @@ export const aten = {
   foreachAddcdiv_: op('aten::_foreach_addcdiv_.Scalar', ['self', 'tensor1', 'tensor2', 'value']),
   foreachZero_: op('aten::_foreach_zero_', S),
   foreachSqrt: op('aten::_foreach_sqrt', S),
+  // lib/optim: out-of-place foreach results, amsgrad's running maximum, state initialisation, inf checks
+  foreachAddL: op('aten::_foreach_add.List', ['self', 'other', 'alpha']),
+  foreachMulS: op('aten::_foreach_mul.Scalar', ['self', 'scalar']),
+  foreachDiv_S: op('aten::_foreach_div_.Scalar', ['self', 'scalar']),
+  foreachMaximum_: op('aten::_foreach_maximum_.List', ['self', 'other']),
+  foreachNorm: op('aten::_foreach_norm.Scalar', ['self', 'ord']),
+  zerosLike: op('aten::zeros_like', ['self', ...FACTORY, 'memory_format']),
 } as const;

@@ -1,0 +1,79 @@
+// `torchnode train`: CIFAR-10 training from the command line.
+import { readFileSync } from 'node:fs';
+
+import { TorchError } from '../errors.js';
+import { trainOptions } from '../train/config.js';
+import { Trainer } from '../train/trainer.js';
+import { Progress } from '../train/progress.js';
+import { flagMessage, parseFlags, UsageError, type FlagKind } from './flags.js';
+
+const KINDS: Record<string, FlagKind> = {
+  model: 'string', stem: 'string', epochs: 'number', batchSize: 'number', lr: 'number', optimizer: 'string',
+  momentum: 'number', nesterov: 'boolean', weightDecay: 'number', schedule: 'string', warmup: 'number',
+  labelSmoothing: 'number', amp: 'string', channelsLast: 'boolean', device: 'string', dataDir: 'string',
+  dataSource: 'string', limitTrain: 'number', limitTest: 'number', seed: 'number', out: 'string', resume: 'boolean',
+  ema: 'number', tta: 'boolean', logEvery: 'number', config: 'string', json: 'boolean', quiet: 'boolean',
+};
+
+export const TRAIN_USAGE = `Usage: torchnode train [options]
+
+Trains a ResNet on CIFAR-10. Unset options follow the device's recipe (CPU: resnet20, 2 epochs,
+batch 128, lr 0.2; CUDA: resnet34, 30 epochs, batch 512, lr 0.4, bf16, channels-last).
+
+  --model NAME          resnet18|34|50 or resnet20|32|44|56|110
+  --stem cifar|imagenet  stem of resnet18/34/50 (default cifar)
+  --epochs N  --batch-size N  --lr X (peak)  --optimizer sgd|adamw
+  --momentum X  --[no-]nesterov  --weight-decay X
+  --schedule onecycle|cosine|multistep|constant  --warmup FRACTION
+  --label-smoothing X  --amp none|bf16|fp16  --[no-]channels-last  --ema DECAY  --[no-]tta
+  --device cpu|cuda|cuda:N  --data-dir DIR  --data-source dir|cache|download|npm
+  --limit-train N  --limit-test N  --seed N  --out DIR  --resume  --log-every N
+  --config FILE.json    options as JSON (camelCase keys); flags override it
+  --json                print one JSON object with the results as the last line
+  --quiet               no progress output`;
+
+export async function trainCommand(args: string[]): Promise<number> {
+  const { options, positional } = parseFlags(args, KINDS);
+  if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
+  const { config: configFile, json, quiet, ...flags } = options as Record<string, unknown> & { config?: string; json?: boolean; quiet?: boolean };
+  let fromFile: Record<string, unknown> = {};
+  if (configFile !== undefined) {
+    try {
+      fromFile = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`cannot read config file ${configFile}: ${(e as Error).message}`);
+    }
+    if (fromFile === null || typeof fromFile !== 'object' || Array.isArray(fromFile)) throw new UsageError(`config file ${configFile} must hold a JSON object`);
+  }
+  let trainer: Trainer;
+  try {
+    trainer = new Trainer({ ...fromFile, ...flags } as never, { progress: new Progress(process.stderr, Boolean(quiet)) });
+  } catch (e) {
+    if (e instanceof TypeError) throw new UsageError(flagMessage(e.message, { ...KINDS, ...Object.fromEntries(Object.keys(trainOptions.shape).map((k) => [k, 'string'])) }));
+    throw e;
+  }
+  // Ctrl-C: finish the step, write a checkpoint, exit 130; a second one exits at once.
+  const stop = new AbortController();
+  const onSigint = () => {
+    if (stop.signal.aborted) process.exit(130);
+    process.stderr.write('\ntorchnode: stopping after this step (Ctrl-C again to quit now)\n');
+    stop.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const result = await trainer.fit({ signal: stop.signal });
+    if (json) {
+      const { history, ...summary } = result;
+      process.stdout.write(`${JSON.stringify({ ...summary, metrics: history })}\n`);
+    } else if (!result.interrupted) {
+      process.stdout.write(`test accuracy ${result.testAccuracy === null ? 'n/a' : `${(result.testAccuracy * 100).toFixed(2)}%`} after ` +
+        `${result.epochs} epochs, ${result.trainSeconds.toFixed(1)} s of training, ${Math.round(result.imagesPerSecond)} img/s on ${result.device}; ` +
+        `checkpoints and metrics in ${result.out}\n`);
+    }
+    return result.interrupted ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

@@ -1,0 +1,9 @@
+// torchnode's data sets: CIFAR-10 for now.
+export { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, fetchCifar10, loadCifar10,
+  type Cifar10Data, type FetchCifar10Options, type LoadCifar10Options } from './cifar10.js';
+export type { Cifar10Location, Cifar10Source } from './cifar10-sources.js';
+export type { FetchProgress, ProgressFn } from './progress.js';
+export { terminalProgress } from './progress.js';
+export { DatasetError } from './errors.js';
+export { torchnodeHome } from './home.js';
+export { ImagePipeline, type Batch, type PipelineOptions } from './pipeline.js';

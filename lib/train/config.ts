@@ -1,0 +1,76 @@
+// Training options: one strict schema for the CLI, config files and `new Trainer(config)`.
+// Unset options take the recipe of the device the run lands on.
+import { z } from 'zod';
+
+import { checkDevice, type Device } from '../device.js';
+import { native } from '../native.js';
+import { parseOptions } from '../options.js';
+
+export const MODELS = ['resnet18', 'resnet34', 'resnet50', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'] as const;
+export type ModelName = (typeof MODELS)[number];
+
+const positiveInt = z.number().int().positive().describe('positive integer');
+const unit = z.number().min(0).max(1).describe('a number in [0, 1]');
+const bool = z.boolean().describe('a boolean');
+
+export const trainOptions = z.strictObject({
+  model: z.enum(MODELS).describe(MODELS.join(', ')).optional(),
+  stem: z.enum(['cifar', 'imagenet']).describe("'cifar' or 'imagenet'").default('cifar'),
+  epochs: positiveInt.optional(),
+  batchSize: positiveInt.optional(),
+  /** The peak learning rate (OneCycle's max, cosine's base). */
+  lr: z.number().positive().describe('a positive number').optional(),
+  optimizer: z.enum(['sgd', 'adamw']).describe("'sgd' or 'adamw'").default('sgd'),
+  momentum: unit.default(0.9),
+  nesterov: bool.default(true),
+  weightDecay: z.number().min(0).describe('a non-negative number').default(5e-4),
+  schedule: z.enum(['onecycle', 'cosine', 'multistep', 'constant']).describe("'onecycle', 'cosine', 'multistep' or 'constant'").default('onecycle'),
+  /** Fraction of all steps spent warming up (OneCycle's pctStart, cosine's warm-up). */
+  warmup: unit.default(0.25),
+  labelSmoothing: unit.default(0.1),
+  amp: z.enum(['none', 'bf16', 'fp16']).describe("'none', 'bf16' or 'fp16'").optional(),
+  channelsLast: bool.optional(),
+  device: z.string().describe("'cpu', 'cuda' or 'cuda:N'").optional(),
+  dataDir: z.string().min(1).describe('a directory path').optional(),
+  dataSource: z.enum(['dir', 'cache', 'download', 'npm']).describe("'dir', 'cache', 'download' or 'npm'").optional(),
+  limitTrain: positiveInt.optional(),
+  limitTest: z.number().int().min(0).describe('a non-negative integer').optional(),
+  seed: z.number().int().min(0).describe('a non-negative integer').default(0),
+  out: z.string().min(1).describe('a directory path').optional(),
+  resume: bool.default(false),
+  /** Decay of an exponential moving average of the weights used for evaluation; 0 turns it off. */
+  ema: z.number().min(0).max(1).describe('a number in [0, 1) (0: off)').default(0),
+  /** Evaluate on each image and its mirror image, averaging the logits. */
+  tta: bool.default(true),
+  logEvery: positiveInt.default(20),
+});
+export type TrainOptions = z.input<typeof trainOptions>;
+export type TrainConfig = Required<Omit<z.output<typeof trainOptions>, 'dataDir' | 'dataSource' | 'limitTrain' | 'limitTest' | 'device'>> &
+  Pick<z.output<typeof trainOptions>, 'dataDir' | 'dataSource' | 'limitTrain' | 'limitTest'> & { device: Device };
+
+/**
+ * The CPU recipe: ResNet-20, 2 epochs, batch 128, SGD with Nesterov momentum 0.9 and weight decay
+ * 5e-4, OneCycle to 0.2 with 25% warm-up, label smoothing 0.1, crop and flip.
+ */
+const CPU_RECIPE = { model: 'resnet20', epochs: 2, batchSize: 128, lr: 0.2, amp: 'none', channelsLast: false } as const;
+/** The CUDA recipe: ResNet-34 (CIFAR stem), bf16 autocast, channels-last, batch 512. */
+const CUDA_RECIPE = { model: 'resnet34', epochs: 30, batchSize: 512, lr: 0.4, amp: 'bf16', channelsLast: true } as const;
+
+/** Validates options and fills what is unset from the recipe of the chosen device. */
+export function resolveConfig(options: TrainOptions | undefined): TrainConfig {
+  const o = parseOptions(trainOptions, options, 'torchnode train');
+  const device = checkDevice(o.device ?? (native.cudaIsAvailable() ? 'cuda' : 'cpu'));
+  const recipe = device === 'cpu' ? CPU_RECIPE : CUDA_RECIPE;
+  if (o.amp === 'fp16' && device === 'cpu') throw new TypeError('amp fp16 needs a CUDA device; use bf16 on the CPU');
+  return {
+    ...o,
+    device,
+    model: o.model ?? recipe.model,
+    epochs: o.epochs ?? recipe.epochs,
+    batchSize: o.batchSize ?? recipe.batchSize,
+    lr: o.lr ?? (o.optimizer === 'adamw' ? 2e-3 : recipe.lr),
+    amp: o.amp ?? recipe.amp,
+    channelsLast: o.channelsLast ?? recipe.channelsLast,
+    out: o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}`,
+  };
+}

@@ -1,0 +1,6 @@
+// torchnode.train: the CIFAR-10 training loop and its pieces.
+export { Trainer, evaluate, buildModel, type FitOptions, type FitResult, type EpochResult } from './trainer.js';
+export { resolveConfig, trainOptions, MODELS, type TrainOptions, type TrainConfig, type ModelName } from './config.js';
+export { Progress, type StepInfo } from './progress.js';
+export { curvesSvg, type EpochMetrics } from './curves.js';
+export { saveCheckpoint, loadCheckpoint, hasCheckpoint, type CheckpointState } from './checkpoint.js';

@@ -1,0 +1,289 @@
+// The CIFAR-10 training loop: on-device data, one tidy scope per step, metrics read from the
+// device only at log points, checkpoints that resume exactly.
+import { appendFileSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+
+import { autocast } from '../autocast.js';
+import { noGrad } from '../autograd.js';
+import { zeros } from '../creation.js';
+import { backends } from '../cuda.js';
+import { CIFAR10_MEAN, CIFAR10_STD, loadCifar10 } from '../data/cifar10.js';
+import { ImagePipeline } from '../data/pipeline.js';
+import { crossEntropy } from '../functional.js';
+import * as models from '../models/index.js';
+import type { Module } from '../nn/module.js';
+import { AdamW, SGD, EMA, GradScaler, oneCycle, cosineWithWarmup, multiStep, type Schedule } from '../optim/index.js';
+import { manualSeed } from '../runtime.js';
+import { keep, tidy } from '../scope.js';
+import type { Tensor } from '../tensor.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { resolveConfig, type TrainConfig, type TrainOptions } from './config.js';
+import { curvesSvg, type EpochMetrics } from './curves.js';
+import { Progress, type StepInfo } from './progress.js';
+
+export interface EpochResult extends EpochMetrics {
+  lr: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+export interface FitResult {
+  /** Test accuracy after the last epoch (null without a test set). */
+  testAccuracy: number | null;
+  bestTestAccuracy: number | null;
+  epochs: number;
+  trainSeconds: number;
+  imagesPerSecond: number;
+  device: string;
+  model: string;
+  history: EpochResult[];
+  /** True when stopped early by the signal; a checkpoint was written. */
+  interrupted: boolean;
+  out: string;
+}
+
+export interface FitOptions {
+  /** Stops at the next step boundary, after writing a checkpoint. */
+  signal?: AbortSignal;
+  onEpochEnd?: (m: EpochResult) => void;
+  onBatchEnd?: (s: StepInfo) => void;
+}
+
+type Optimizer = SGD | AdamW;
+
+export function buildModel(config: Pick<TrainConfig, 'model' | 'stem'>, numClasses = 10): Module {
+  const builder = models[config.model];
+  // the CIFAR ResNets (resnet20...) always have the CIFAR stem
+  return config.model === 'resnet18' || config.model === 'resnet34' || config.model === 'resnet50'
+    ? builder({ numClasses, stem: config.stem })
+    : (builder as typeof models.resnet20)({ numClasses });
+}
+
+/**
+ * Trains a ResNet on CIFAR-10. `new Trainer(options)` validates the options (unset ones come
+ * from the device's recipe); `fit()` loads the data, trains, evaluates every epoch and writes
+ * metrics, curves and checkpoints under `out`.
+ *
+ * @example
+ * const trainer = new Trainer({ model: 'resnet20', epochs: 2, device: 'cpu' });
+ * const result = await trainer.fit({ onEpochEnd: (m) => console.log(m.testAccuracy) });
+ */
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly progress: Progress;
+  model: Module | null = null;
+
+  constructor(options?: TrainOptions, { progress = new Progress() }: { progress?: Progress } = {}) {
+    this.config = resolveConfig(options);
+    this.progress = progress;
+  }
+
+  async fit({ signal, onEpochEnd, onBatchEnd }: FitOptions = {}): Promise<FitResult> {
+    const c = this.config;
+    mkdirSync(c.out, { recursive: true });
+    const resumed = c.resume && hasCheckpoint(c.out, 'last') ? loadCheckpoint(c.out, 'last', c.device) : null;
+    if (c.resume && !resumed) this.progress.line(`torchnode: nothing to resume in ${c.out}; starting afresh`);
+    const config: TrainConfig = resumed ? { ...(resumed.state.config as TrainConfig), out: c.out, device: c.device, resume: true } : c;
+    if (config.device.startsWith('cuda')) {
+      backends.cudnn.benchmark = true;
+      backends.cudnn.allowTF32 = true;
+      backends.cuda.matmul.allowTF32 = true;
+    }
+
+    const [train, test] = await Promise.all([
+      loadCifar10({ split: 'train', dir: config.dataDir, source: config.dataSource, limit: config.limitTrain }),
+      config.limitTest === 0 ? null : loadCifar10({ split: 'test', dir: config.dataDir, source: config.dataSource, limit: config.limitTest }),
+    ]);
+    const common = { device: config.device, mean: CIFAR10_MEAN, std: CIFAR10_STD, seed: config.seed, channelsLast: config.channelsLast,
+      dtype: config.amp === 'none' ? 'float32' as const : config.amp === 'bf16' ? 'bfloat16' as const : 'float16' as const };
+    const trainData = new ImagePipeline({ ...common, images: train.images, labels: train.labels, batchSize: config.batchSize,
+      cropPadding: 4, flip: true, shuffle: true, dropLast: train.images.shape[0]! >= config.batchSize });
+    const testData = test ? new ImagePipeline({ ...common, images: test.images, labels: test.labels, batchSize: Math.max(config.batchSize, 256) }) : null;
+    for (const t of [train.images, train.labels, test?.images, test?.labels]) t?.dispose();
+    // the model is seeded independently of the data streams
+    manualSeed(config.seed);
+    const model = (this.model = buildModel(config).to({ device: config.device, ...(config.channelsLast && { memoryFormat: 'channelsLast' as const }) }));
+    const optimizer: Optimizer = config.optimizer === 'sgd'
+      ? new SGD(model.parameters(), { lr: config.lr, momentum: config.momentum, nesterov: config.nesterov && config.momentum > 0, weightDecay: config.weightDecay })
+      : new AdamW(model.parameters(), { lr: config.lr, weightDecay: config.weightDecay });
+    const steps = config.epochs * trainData.batchesPerEpoch;
+    const lrAt = schedule(config, steps);
+    const ema = config.ema > 0 ? new EMA(model, { decay: config.ema }) : null;
+    // the EMA weights are evaluated in a second model, so training continues from its own
+    const emaEval = ema ? buildModel(config).to({ device: config.device, ...(config.channelsLast && { memoryFormat: 'channelsLast' as const }) }) : null;
+    const scaler = new GradScaler({ enabled: config.amp === 'fp16' });
+
+    let { epoch, batch, step } = { epoch: 0, batch: 0, step: 0 };
+    let history: EpochResult[] = [];
+    let best: number | null = null;
+    let partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+    if (resumed) {
+      model.loadStateDict(resumed.weights);
+      const s = resumed.state as CheckpointState & { optimizer: unknown; ema: unknown; history: EpochResult[]; best: number | null; partial: typeof partial };
+      optimizer.loadStateDict({ meta: s.optimizer as never, tensors: prefixed(resumed.stateTensors, 'optimizer.') });
+      if (ema && s.ema) ema.loadStateDict({ meta: s.ema as never, tensors: prefixed(resumed.stateTensors, 'ema.') });
+      ({ epoch, batch, step } = s);
+      history = s.history;
+      best = s.best;
+      partial = s.partial;
+      for (const t of [...resumed.weights.values(), ...resumed.stateTensors.values()]) t.dispose();
+      this.progress.line(`torchnode: resuming ${config.out} at epoch ${epoch + 1}, batch ${batch}`);
+    }
+
+    const checkpoint = (name: string, at: { epoch: number; batch: number; step: number }, sums: typeof partial) => tidy(() => {
+      const opt = optimizer.stateDict();
+      const emaState = ema?.stateDict();
+      const tensors = new Map<string, Tensor>([...withPrefix(opt.tensors, 'optimizer.'), ...(emaState ? withPrefix(emaState.tensors, 'ema.') : [])]);
+      saveCheckpoint(config.out, name, model.stateDict(), tensors,
+        { ...at, config, optimizer: opt.meta, ema: emaState?.meta ?? null, history, best, partial: sums },
+        { model: config.model, stem: config.stem, numClasses: '10', epoch: String(at.epoch) });
+    });
+
+    let interrupted = false;
+    const batches = trainData.batchesPerEpoch;
+    for (; epoch < config.epochs && !interrupted; epoch++, batch = 0) {
+      model.train();
+      const epochStart = Date.now() - partial.seconds * 1000;
+      const lossSum = keep(zeros([], { device: config.device, dtype: 'float64' }).add_(partial.lossSum));
+      const correct = keep(zeros([], { device: config.device, dtype: 'int64' }).add_(partial.correct));
+      let seen = partial.seen;
+      let lr = lrAt(step);
+      for (const b of trainData.epoch(epoch, batch)) {
+        lr = optimizer.lr = lrAt(step);
+        tidy(() => {
+          const { x, y } = b;
+          const forward = () => {
+            const logits = model.forward(x);
+            return { logits, loss: crossEntropy(logits, y, { labelSmoothing: config.labelSmoothing }) };
+          };
+          const { logits, loss } = config.amp === 'none' ? forward()
+            : autocast({ deviceType: config.device.startsWith('cuda') ? 'cuda' : 'cpu', dtype: config.amp === 'bf16' ? 'bfloat16' : 'float16' }, forward);
+          scaler.scale(loss).backward();
+          scaler.step(optimizer);
+          scaler.update();
+          optimizer.zeroGrad();
+          ema?.update();
+          noGrad(() => {
+            lossSum.add_(loss.detach().double().mul(y.shape[0]!));
+            correct.add_(logits.argmax(1).eq(y).sum());
+          });
+          seen += y.shape[0]!;
+          x.dispose();
+          y.dispose();
+        });
+        step++;
+        batch = b.index + 1;
+        const seconds = (Date.now() - epochStart) / 1000;
+        if (batch % config.logEvery === 0 || batch === batches) {
+          // the one host-device sync of a log interval
+          const info: StepInfo = { epoch, epochs: config.epochs, batch, batches, loss: (lossSum.item() as number) / seen, lr,
+            imagesPerSecond: (seen - partial.seen) / Math.max(seconds - partial.seconds, 1e-9) };
+          const left = ((config.epochs - epoch) * batches - batch) * (seconds / Math.max(batch, 1));
+          this.progress.step(info, left);
+          onBatchEnd?.(info);
+        }
+        await yieldToEventLoop();
+        if (signal?.aborted && batch < batches) {
+          checkpoint('last', { epoch, batch, step }, { lossSum: lossSum.item() as number, correct: correct.item() as number, seen, seconds });
+          this.progress.line(`torchnode: stopped at epoch ${epoch + 1}, batch ${batch}; checkpoint written to ${path.join(config.out, 'last.safetensors')}`);
+          interrupted = true;
+          break;
+        }
+      }
+      if (interrupted) {
+        lossSum.dispose();
+        correct.dispose();
+        break;
+      }
+      const seconds = (Date.now() - epochStart) / 1000;
+      const trainLoss = (lossSum.item() as number) / seen;
+      const trainAccuracy = (correct.item() as number) / seen;
+      lossSum.dispose();
+      correct.dispose();
+      partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+      if (ema && emaEval) ema.copyTo(emaEval);
+      const evaluated = testData ? evaluate(emaEval ?? model, testData, config) : null;
+      const result: EpochResult = { epoch: epoch + 1, trainLoss, trainAccuracy, testLoss: evaluated?.loss ?? null,
+        testAccuracy: evaluated?.accuracy ?? null, lr, seconds, imagesPerSecond: seen / seconds };
+      history.push(result);
+      const improved = result.testAccuracy !== null && (best === null || result.testAccuracy > best);
+      if (improved) best = result.testAccuracy;
+      appendFileSync(path.join(config.out, 'metrics.jsonl'), `${JSON.stringify(result)}\n`);
+      writeAtomic(path.join(config.out, 'curves.svg'), curvesSvg(history));
+      checkpoint('last', { epoch: epoch + 1, batch: 0, step }, partial);
+      if (improved) checkpoint('best', { epoch: epoch + 1, batch: 0, step }, partial);
+      this.progress.line(`epoch ${epoch + 1}/${config.epochs}: train loss ${trainLoss.toFixed(4)} acc ${(trainAccuracy * 100).toFixed(2)}%` +
+        (result.testAccuracy === null ? '' : `, test loss ${result.testLoss!.toFixed(4)} acc ${(result.testAccuracy * 100).toFixed(2)}%`) +
+        `, ${seconds.toFixed(1)} s, ${Math.round(result.imagesPerSecond)} img/s`);
+      onEpochEnd?.(result);
+      if (signal?.aborted && epoch + 1 < config.epochs) interrupted = true;
+    }
+    trainData.dispose();
+    testData?.dispose();
+    emaEval?.dispose();
+    const trainSeconds = history.reduce((s, m) => s + m.seconds, 0);
+    const images = history.reduce((s, m) => s + m.imagesPerSecond * m.seconds, 0);
+    return {
+      testAccuracy: history.at(-1)?.testAccuracy ?? null, bestTestAccuracy: best, epochs: history.length, trainSeconds,
+      imagesPerSecond: trainSeconds > 0 ? images / trainSeconds : 0, device: config.device, model: config.model, history, interrupted, out: config.out,
+    };
+  }
+}
+
+/** Loss and accuracy on a data set: eval mode, no grad, optional flip TTA; one sync at the end. */
+export function evaluate(model: Module, data: ImagePipeline, config: Pick<TrainConfig, 'amp' | 'tta' | 'device'>): { loss: number; accuracy: number } {
+  const wasTraining = model.training;
+  model.eval();
+  const lossSum = keep(zeros([], { device: config.device, dtype: 'float64' }));
+  const correct = keep(zeros([], { device: config.device, dtype: 'int64' }));
+  let seen = 0;
+  for (const { x, y } of data.epoch(0)) {
+    tidy(() => noGrad(() => {
+      const run = () => {
+        const logits = model.forward(x);
+        return config.tta ? logits.add(model.forward(x.flip(3))).div(2) : logits;
+      };
+      const logits = (config.amp === 'none' ? run()
+        : autocast({ deviceType: config.device.startsWith('cuda') ? 'cuda' : 'cpu', dtype: config.amp === 'bf16' ? 'bfloat16' : 'float16' }, run)).float();
+      lossSum.add_(crossEntropy(logits, y).double().mul(y.shape[0]!));
+      correct.add_(logits.argmax(1).eq(y).sum());
+      seen += y.shape[0]!;
+      x.dispose();
+      y.dispose();
+    }));
+  }
+  const out = { loss: (lossSum.item() as number) / seen, accuracy: (correct.item() as number) / seen };
+  lossSum.dispose();
+  correct.dispose();
+  model.train(wasTraining);
+  return out;
+}
+
+function schedule(c: TrainConfig, steps: number): Schedule {
+  switch (c.schedule) {
+    case 'onecycle': {
+      if (steps < 3) return () => c.lr;
+      // very short runs: keep both phases at least one step long (PyTorch divides by zero there)
+      return oneCycle({ maxLr: c.lr, totalSteps: steps, pctStart: Math.min(Math.max(c.warmup, 1.5 / steps), 1 - 0.5 / steps) });
+    }
+    case 'cosine': return cosineWithWarmup({ baseLr: c.lr, warmupSteps: Math.round(c.warmup * steps), totalSteps: steps });
+    case 'multistep': return multiStep({ baseLr: c.lr, milestones: [Math.round(0.5 * steps), Math.round(0.75 * steps)] });
+    case 'constant': return () => c.lr;
+  }
+}
+
+function withPrefix(tensors: Map<string, Tensor> | Record<string, Tensor>, prefix: string): [string, Tensor][] {
+  const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
+  return entries.map(([k, v]) => [prefix + k, v]);
+}
+
+function prefixed(tensors: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
+  return new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+}
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
