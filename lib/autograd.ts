@@ -22,13 +22,19 @@ function withGradMode<T>(enabled: boolean, fn: () => T, name: string): T {
  */
 export const noGrad = <T>(fn: () => T): T => withGradMode(false, fn, 'torch.noGrad');
 
-/** Runs `fn` with autograd recording, even inside `noGrad`. */
+/** Runs `fn` with autograd recording, even inside `noGrad`. @example torch.noGrad(() => torch.enableGrad(() => w.mul(2).sum().backward())); */
 export const enableGrad = <T>(fn: () => T): T => withGradMode(true, fn, 'torch.enableGrad');
 
-/** Whether operations are being recorded for autograd. */
+/** Whether operations are being recorded for autograd. @example torch.noGrad(() => torch.isGradEnabled()); // false */
 export const isGradEnabled = (): boolean => native.isGradEnabled();
 
-/** Turns autograd recording on or off until changed again. */
+/**
+ * Turns autograd recording on or off until changed again.
+ * @example
+ * const was = torch.isGradEnabled();
+ * torch.setGradEnabled(false);
+ * try { evaluate(model); } finally { torch.setGradEnabled(was); }
+ */
 export function setGradEnabled(enabled: boolean): void {
   if (typeof enabled !== 'boolean') throw new TypeError('torch.setGradEnabled(enabled) expects a boolean');
   native.setGradEnabled(enabled);

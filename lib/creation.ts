@@ -101,11 +101,11 @@ export function arange(...args: unknown[]): Tensor {
   return factory(aten.arange, 'torch.arange()', [start, end, step], options, all ? undefined : 'float32');
 }
 
-/** Zeros with the shape (and, unless overridden, dtype and device) of `t`. */
+/** Zeros with the shape (and, unless overridden, dtype and device) of `t`. @example const m = torch.zerosLike(w); // momentum buffer */
 export const zerosLike = (t: Tensor, options?: CreationOptions): Tensor =>
   zeros(t.shape, { dtype: t.dtype, device: t.device, ...options });
 
-/** Ones with the shape (and, unless overridden, dtype and device) of `t`. */
+/** Ones with the shape (and, unless overridden, dtype and device) of `t`. @example const mask = torch.onesLike(x, { dtype: 'bool' }); */
 export const onesLike = (t: Tensor, options?: CreationOptions): Tensor =>
   ones(t.shape, { dtype: t.dtype, device: t.device, ...options });
 

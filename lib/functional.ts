@@ -121,7 +121,7 @@ export const nllLoss = (input: Tensor, target: Tensor, options: { weight?: Tenso
 export const mseLoss = (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor =>
   runT(aten.mseLoss, handleOf(input, 'input'), handleOf(target, 'target'), reduction(options.reduction));
 
-/** Zeroes elements with probability `p` while `training`, scaling the rest by 1/(1-p). */
+/** Zeroes elements with probability `p` while `training`, scaling the rest by 1/(1-p). @example F.dropout(h, 0.2, this.training) */
 export function dropout(input: Tensor, p = 0.5, training = true): Tensor {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new TypeError(`Expected a number in [0, 1] for p but received ${describe(p)}`);
   return runT(aten.dropout, handleOf(input, 'input'), p, training);

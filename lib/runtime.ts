@@ -13,11 +13,12 @@ export function manualSeed(seed: number | bigint): void {
   native.manualSeed(BigInt(seed));
 }
 
-/** Sets the threads libtorch uses for CPU ops (torchnode starts with one per core). */
+/** Sets the threads libtorch uses for CPU ops (torchnode starts with one per core). @example torch.setNumThreads(1); // leave the other cores to the service */
 export function setNumThreads(n: number): void {
   native.setNumThreads(checkInt(n, 'numThreads', 1));
 }
 
+/** The threads libtorch uses for CPU ops. @example console.log(torch.getNumThreads()); */
 export const getNumThreads = (): number => native.getNumThreads();
 
 export interface MemoryInfo {

@@ -96,7 +96,12 @@ function adopt(tensors: Scoped[], outer: Scoped[] | null): void {
   }
 }
 
-/** Keeps a tensor alive past every enclosing {@link tidy}; returns it. */
+/**
+ * Keeps a tensor alive past every enclosing {@link tidy}; returns it.
+ * @example
+ * let total!: Tensor;
+ * torch.tidy(() => { total = torch.keep(torch.zeros([])); }); // total survives the scope
+ */
 export function keep<T extends Scoped>(t: T): T {
   t._kept = true;
   return t;

@@ -1,6 +1,7 @@
 // The Tensor class: one JS object owning one reference to a libtorch tensor.
 import { inspect } from 'node:util';
 
+import { TENSOR_CLONE_GUARD } from './clone-guard.js';
 import { checkDevice, type Device } from './device.js';
 import { dtypeCode, dtypeName, DTYPES, isFloating, TYPED_ARRAY, type DType, type TypedArrayOf } from './dtype.js';
 import { describe } from './errors.js';
@@ -46,6 +47,8 @@ export class Tensor implements Scoped {
   #h: Handle | null;
   /** @internal */ _registered = false;
   /** @internal */ _kept = false;
+  /** @internal Makes postMessage/structuredClone of a Tensor a clear TypeError (see clone-guard.ts). */
+  readonly _cloneGuard = TENSOR_CLONE_GUARD;
 
   /** @internal */
   constructor(token: symbol, h: Handle) {

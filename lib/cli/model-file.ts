@@ -5,7 +5,7 @@ import { load, loadMetadata } from '../io/safetensors.js';
 import type { Module } from '../nn/module.js';
 import { tidy } from '../scope.js';
 import { MODELS, type ModelName } from '../train/config.js';
-import { buildModel } from '../train/trainer.js';
+import { buildModel } from '../train/build-model.js';
 import { UsageError } from './flags.js';
 
 export function loadModelFile(file: string, { model, stem, device = 'cpu' }: { model?: string; stem?: string; device?: string }): { model: Module; name: ModelName } {

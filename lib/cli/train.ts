@@ -47,7 +47,8 @@ export async function trainCommand(args: string[]): Promise<number> {
   }
   let trainer: Trainer;
   try {
-    trainer = new Trainer({ ...fromFile, ...flags } as never, { progress: new Progress(process.stderr, Boolean(quiet)) });
+    // a command has nothing else on its event loop: the loop runs on this thread
+    trainer = new Trainer({ ...fromFile, ...flags } as never, { progress: new Progress(process.stderr, Boolean(quiet)), thread: 'main' });
   } catch (e) {
     if (e instanceof TypeError) throw new UsageError(flagMessage(e.message, { ...KINDS, ...Object.fromEntries(Object.keys(trainOptions.shape).map((k) => [k, 'string'])) }));
     throw e;

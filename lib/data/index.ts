@@ -5,5 +5,6 @@ export type { Cifar10Location, Cifar10Source } from './cifar10-sources.js';
 export type { FetchProgress, ProgressFn } from './progress.js';
 export { terminalProgress } from './progress.js';
 export { DatasetError } from './errors.js';
+export { decodePng, type DecodedPng } from './png.js';
 export { torchnodeHome } from './home.js';
 export { ImagePipeline, type Batch, type PipelineOptions } from './pipeline.js';

@@ -9,11 +9,11 @@ import { constant_, kaimingNormal_ } from '../nn/init.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU } from '../nn/layers.js';
 import { Module } from '../nn/module.js';
 
-/** 3x3 convolution with padding 1, no bias. */
+/** 3x3 convolution with padding 1, no bias. @example const conv = models.conv3x3(64, 128, 2); // halves H and W */
 export const conv3x3 = (inPlanes: number, outPlanes: number, stride = 1, groups = 1, dilation = 1): Conv2d =>
   new Conv2d({ inChannels: inPlanes, outChannels: outPlanes, kernelSize: 3, stride, padding: dilation, groups, dilation, bias: false });
 
-/** 1x1 convolution, no bias. */
+/** 1x1 convolution, no bias. @example const project = models.conv1x1(64, 256); */
 export const conv1x1 = (inPlanes: number, outPlanes: number, stride = 1): Conv2d =>
   new Conv2d({ inChannels: inPlanes, outChannels: outPlanes, kernelSize: 1, stride, bias: false });
 
@@ -25,7 +25,13 @@ export interface BlockOptions {
   dilation?: number;
 }
 
-/** Two 3x3 convolutions; expansion 1 (ResNet-18/34 and the CIFAR ResNets). */
+/**
+ * Two 3x3 convolutions; expansion 1 (ResNet-18/34 and the CIFAR ResNets).
+ *
+ * @example
+ * const block = new models.BasicBlock(64, 64);
+ * const y = block.forward(torch.randn([1, 64, 32, 32])); // [1, 64, 32, 32]
+ */
 export class BasicBlock extends Module {
   static readonly expansion = 1;
   readonly conv1: Conv2d;
@@ -63,7 +69,12 @@ export class BasicBlock extends Module {
   }
 }
 
-/** 1x1 reduce, 3x3, 1x1 expand; expansion 4 (ResNet-50/101/152), stride on the 3x3 (v1.5). */
+/**
+ * 1x1 reduce, 3x3, 1x1 expand; expansion 4 (ResNet-50/101/152), stride on the 3x3 (v1.5).
+ *
+ * @example
+ * const block = new models.Bottleneck(256, 64); // 256 channels in, 64 * 4 out
+ */
 export class Bottleneck extends Module {
   static readonly expansion = 4;
   readonly conv1: Conv2d;

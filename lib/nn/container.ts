@@ -7,6 +7,9 @@ import { Module } from './module.js';
  * Applies `steps` in order, disposing each intermediate result as soon as the next exists.
  * The input and any step that returns its own input (in-place ops, Identity) are left alone;
  * autograd keeps its own references to what backward needs.
+ *
+ * @example
+ * const y = nn.chain(x, (t) => conv.forward(t), (t) => bn.forward(t), (t) => t.relu());
  */
 export function chain(input: Tensor, ...steps: ((x: Tensor) => Tensor)[]): Tensor {
   let x = input;

@@ -6,7 +6,7 @@ import type { Tensor } from '../tensor.js';
 export type FanMode = 'fanIn' | 'fanOut';
 export type Nonlinearity = 'relu' | 'leakyRelu' | 'linear' | 'sigmoid' | 'tanh';
 
-/** fan_in and fan_out of a weight: [out, in, ...kernel] (PyTorch's _calculate_fan_in_and_fan_out). */
+/** fan_in and fan_out of a weight: [out, in, ...kernel] (PyTorch's _calculate_fan_in_and_fan_out). @example init.fans(conv.weight) // { fanIn: in * kh * kw, fanOut: out * kh * kw } */
 export function fans(t: Tensor): { fanIn: number; fanOut: number } {
   const shape = t.shape;
   if (shape.length < 2) throw new TypeError(`Fan in and fan out need at least 2 dimensions, not ${shape.length}`);
@@ -14,7 +14,7 @@ export function fans(t: Tensor): { fanIn: number; fanOut: number } {
   return { fanIn: shape[1]! * receptive, fanOut: shape[0]! * receptive };
 }
 
-/** The recommended gain for a nonlinearity (torch.nn.init.calculate_gain). */
+/** The recommended gain for a nonlinearity (torch.nn.init.calculate_gain). @example init.calculateGain('relu') // Math.SQRT2 */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
     case 'linear':
@@ -47,14 +47,19 @@ export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor 
   return noGrad(() => t.normal_(0, std));
 }
 
-/** He initialisation from a uniform distribution (what Conv2d and Linear use by default, with a = sqrt(5)). */
+/** He initialisation from a uniform distribution (what Conv2d and Linear use by default, with a = sqrt(5)). @example init.kaimingUniform_(w, { a: Math.sqrt(5) }) */
 export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
   const bound = Math.sqrt(3) * kaimingStd(t, options);
   return noGrad(() => t.uniform_(-bound, bound));
 }
 
+/** Fills `t` from U(a, b) in place. @example init.uniform_(w, -0.1, 0.1) */
 export const uniform_ = (t: Tensor, a = 0, b = 1): Tensor => noGrad(() => t.uniform_(a, b));
+/** Fills `t` from N(mean, std²) in place. @example init.normal_(fc.weight, 0, 0.01) */
 export const normal_ = (t: Tensor, mean = 0, std = 1): Tensor => noGrad(() => t.normal_(mean, std));
+/** Fills `t` with `value` in place. @example init.constant_(bn.weight, 1) */
 export const constant_ = (t: Tensor, value: number): Tensor => noGrad(() => t.fill_(value));
+/** Fills `t` with zeros in place. @example init.zeros_(fc.bias) */
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);
+/** Fills `t` with ones in place. @example init.ones_(bn.weight) */
 export const ones_ = (t: Tensor): Tensor => constant_(t, 1);

@@ -223,7 +223,7 @@ export class Dropout extends Module {
   }
 }
 
-/** Returns its input. */
+/** Returns its input. @example const head = useHead ? new nn.Linear({ inFeatures: 512, outFeatures: 10 }) : new nn.Identity(); */
 export class Identity extends Module {
   forward(input: Tensor): Tensor {
     return input;

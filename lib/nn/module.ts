@@ -6,6 +6,7 @@ import { aten } from '../ops/aten.js';
 import { callOp } from '../ops/registry.js';
 import type { MemoryFormat } from '../options.js';
 import { noGrad } from '../autograd.js';
+import { MODULE_CLONE_GUARD } from '../clone-guard.js';
 import { forgetTraces, forwardAsync, predict, type InferenceOptions } from '../inference.js';
 import { Tensor } from '../tensor.js';
 
@@ -34,6 +35,8 @@ function checkName(name: string, kind: string, taken: (n: string) => boolean): v
  * }
  */
 export abstract class Module {
+  /** @internal Makes postMessage/structuredClone of a Module a clear TypeError (see clone-guard.ts). */
+  readonly _cloneGuard = MODULE_CLONE_GUARD;
   #parameters = new Map<string, Tensor | null>();
   #buffers = new Map<string, { tensor: Tensor | null; persistent: boolean }>();
   #children = new Map<string, Module>();

@@ -19,7 +19,11 @@ export interface CheckpointState {
 const ID = 'torchnode.checkpoint';
 const STATE = 'torchnode.state';
 
-/** Writes `<dir>/<name>.state.safetensors` then `<dir>/<name>.safetensors`. */
+/**
+ * Writes `<dir>/<name>.state.safetensors` then `<dir>/<name>.safetensors`.
+ * @example
+ * train.saveCheckpoint('runs/a', 'last', model.stateDict(), new Map(), { epoch: 1, batch: 0, step: 390 }, { model: 'resnet20' });
+ */
 export function saveCheckpoint(dir: string, name: string, weights: Map<string, Tensor>, stateTensors: Map<string, Tensor>,
   state: CheckpointState, weightsMetadata: Record<string, string> = {}): void {
   const id = `${state.epoch}.${state.batch}.${state.step}.${process.hrtime.bigint()}`;
@@ -27,11 +31,17 @@ export function saveCheckpoint(dir: string, name: string, weights: Map<string, T
   save(weights, path.join(dir, `${name}.safetensors`), { metadata: { ...weightsMetadata, [ID]: id } });
 }
 
+/** Whether both files of a checkpoint pair exist. @example if (train.hasCheckpoint('runs/a', 'last')) resume(); */
 export function hasCheckpoint(dir: string, name: string): boolean {
   return existsSync(path.join(dir, `${name}.safetensors`)) && existsSync(path.join(dir, `${name}.state.safetensors`));
 }
 
-/** Reads a pair written by saveCheckpoint; tensors are on `device`. */
+/**
+ * Reads a pair written by saveCheckpoint; tensors are on `device`.
+ * @example
+ * const { weights, state } = train.loadCheckpoint('runs/a', 'last', 'cpu');
+ * model.loadStateDict(weights); // then dispose the loaded tensors
+ */
 export function loadCheckpoint(dir: string, name: string, device?: string):
   { weights: Map<string, Tensor>; stateTensors: Map<string, Tensor>; state: CheckpointState } {
   const weightsFile = path.join(dir, `${name}.safetensors`);

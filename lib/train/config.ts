@@ -56,7 +56,7 @@ const CPU_RECIPE = { model: 'resnet20', epochs: 2, batchSize: 128, lr: 0.2, amp:
 /** The CUDA recipe: ResNet-34 (CIFAR stem), bf16 autocast, channels-last, batch 512. */
 const CUDA_RECIPE = { model: 'resnet34', epochs: 30, batchSize: 512, lr: 0.4, amp: 'bf16', channelsLast: true } as const;
 
-/** Validates options and fills what is unset from the recipe of the chosen device. */
+/** Validates options and fills what is unset from the recipe of the chosen device. @example train.resolveConfig({ device: 'cpu' }).model // 'resnet20' */
 export function resolveConfig(options: TrainOptions | undefined): TrainConfig {
   const o = parseOptions(trainOptions, options, 'torchnode train');
   const device = checkDevice(o.device ?? (native.cudaIsAvailable() ? 'cuda' : 'cpu'));

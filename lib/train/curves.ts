@@ -37,7 +37,7 @@ function panel(x0: number, title: string, series: { name: string; color: string;
   return parts.join('\n');
 }
 
-/** An SVG with two panels: loss (train, test) and accuracy (train, test) by epoch. */
+/** An SVG with two panels: loss (train, test) and accuracy (train, test) by epoch. @example fs.writeFileSync('curves.svg', train.curvesSvg(result.history)); */
 export function curvesSvg(history: EpochMetrics[]): string {
   const epochs = history.map((m) => m.epoch);
   return [

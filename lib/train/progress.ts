@@ -17,6 +17,11 @@ const duration = (s: number): string => {
   return m > 0 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
 };
 
+/**
+ * Progress output of a training run: a redrawn bar on a TTY, a line every ~10 s elsewhere.
+ * @example
+ * new Trainer(config, { progress: new train.Progress(process.stdout) }); // or (stream, true): quiet
+ */
 export class Progress {
   readonly #out: NodeJS.WritableStream;
   readonly #tty: boolean;

@@ -4,6 +4,8 @@ import { appendFileSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 
+import { z } from 'zod';
+
 import { autocast } from '../autocast.js';
 import { noGrad } from '../autograd.js';
 import { zeros } from '../creation.js';
@@ -11,15 +13,18 @@ import { backends } from '../cuda.js';
 import { CIFAR10_MEAN, CIFAR10_STD, loadCifar10 } from '../data/cifar10.js';
 import { ImagePipeline } from '../data/pipeline.js';
 import { crossEntropy } from '../functional.js';
-import * as models from '../models/index.js';
 import type { Module } from '../nn/module.js';
+import { parseOptions } from '../options.js';
 import { AdamW, SGD, EMA, GradScaler, oneCycle, cosineWithWarmup, multiStep, type Schedule } from '../optim/index.js';
 import { manualSeed } from '../runtime.js';
 import { keep, tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
+import { buildModel } from './build-model.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { resolveConfig, type TrainConfig, type TrainOptions } from './config.js';
 import { curvesSvg, type EpochMetrics } from './curves.js';
+import { fitInWorker } from './fit-in-worker.js';
+import { loadModel } from './load-model.js';
 import { Progress, type StepInfo } from './progress.js';
 
 export interface EpochResult extends EpochMetrics {
@@ -52,34 +57,76 @@ export interface FitOptions {
 
 type Optimizer = SGD | AdamW;
 
-export function buildModel(config: Pick<TrainConfig, 'model' | 'stem'>, numClasses = 10): Module {
-  const builder = models[config.model];
-  // the CIFAR ResNets (resnet20...) always have the CIFAR stem
-  return config.model === 'resnet18' || config.model === 'resnet34' || config.model === 'resnet50'
-    ? builder({ numClasses, stem: config.stem })
-    : (builder as typeof models.resnet20)({ numClasses });
+export { buildModel };
+
+const fitOptions = z.strictObject({
+  signal: z.instanceof(AbortSignal).describe('an AbortSignal').optional(),
+  onEpochEnd: z.custom<FitOptions['onEpochEnd']>((v) => typeof v === 'function').describe('a function').optional(),
+  onBatchEnd: z.custom<FitOptions['onBatchEnd']>((v) => typeof v === 'function').describe('a function').optional(),
+});
+
+const trainerOptions = z.strictObject({
+  progress: z.instanceof(Progress).describe('a torchnode.train.Progress').optional(),
+  thread: z.enum(['worker', 'main']).describe("'worker' or 'main'").optional(),
+});
+
+export interface TrainerOptions {
+  /** Where progress goes (default: stderr, a bar on a terminal). */
+  progress?: Progress;
+  /**
+   * Where the loop runs. 'worker' (the default): a worker thread, so `await fit()` leaves this
+   * thread's event loop free (a CPU step holds its thread ~0.5 s); `model` is set when fit()
+   * ends, from last.safetensors. 'main': this thread, `model` set as fit() starts; what a
+   * command-line run uses, having nothing else to serve.
+   */
+  thread?: 'worker' | 'main';
 }
 
 /**
  * Trains a ResNet on CIFAR-10. `new Trainer(options)` validates the options (unset ones come
  * from the device's recipe); `fit()` loads the data, trains, evaluates every epoch and writes
- * metrics, curves and checkpoints under `out`.
+ * metrics, curves and checkpoints under `out`. By default the loop runs in a worker thread
+ * (see {@link TrainerOptions.thread}): progress, `onBatchEnd` and `onEpochEnd` are relayed to
+ * this thread, an aborted `signal` stops it at the next step boundary with a checkpoint, and
+ * its errors arrive as the same classes with the same messages.
  *
  * @example
  * const trainer = new Trainer({ model: 'resnet20', epochs: 2, device: 'cpu' });
  * const result = await trainer.fit({ onEpochEnd: (m) => console.log(m.testAccuracy) });
+ * const probs = await trainer.model!.predict(images); // the trained weights, on this thread
  */
 export class Trainer {
   readonly config: TrainConfig;
   readonly progress: Progress;
+  readonly thread: 'worker' | 'main';
+  /** The model being trained ('main'), or the trained one once fit() has ended ('worker'). */
   model: Module | null = null;
 
-  constructor(options?: TrainOptions, { progress = new Progress() }: { progress?: Progress } = {}) {
+  constructor(options?: TrainOptions, trainerOpts?: TrainerOptions) {
     this.config = resolveConfig(options);
-    this.progress = progress;
+    const o = parseOptions(trainerOptions, trainerOpts, 'new Trainer()');
+    this.progress = o.progress ?? new Progress();
+    this.thread = o.thread ?? 'worker';
   }
 
-  async fit({ signal, onEpochEnd, onBatchEnd }: FitOptions = {}): Promise<FitResult> {
+  /**
+   * Trains to the end (or until `signal` aborts) and returns the run's figures.
+   *
+   * @example
+   * const stop = new AbortController();
+   * process.once('SIGTERM', () => stop.abort()); // ends at a step boundary, checkpoint written
+   * const { interrupted, out } = await trainer.fit({ signal: stop.signal, onBatchEnd: (s) => log(s.loss) });
+   */
+  async fit(options: FitOptions = {}): Promise<FitResult> {
+    const o = parseOptions(fitOptions, options, 'Trainer.fit()') as FitOptions;
+    if (this.thread === 'main') return this.#fitHere(o);
+    const result = await fitInWorker(this.config, this.progress, o);
+    const last = path.join(result.out, 'last.safetensors');
+    if (hasCheckpoint(result.out, 'last')) this.model = loadModel(last, { device: result.device, channelsLast: this.config.channelsLast });
+    return result;
+  }
+
+  async #fitHere({ signal, onEpochEnd, onBatchEnd }: FitOptions): Promise<FitResult> {
     const c = this.config;
     mkdirSync(c.out, { recursive: true });
     const resumed = c.resume && hasCheckpoint(c.out, 'last') ? loadCheckpoint(c.out, 'last', c.device) : null;
@@ -231,7 +278,11 @@ export class Trainer {
   }
 }
 
-/** Loss and accuracy on a data set: eval mode, no grad, optional flip TTA; one sync at the end. */
+/**
+ * Loss and accuracy on a data set: eval mode, no grad, optional flip TTA; one sync at the end.
+ * @example
+ * const { accuracy } = train.evaluate(model, testPipeline, { amp: 'none', tta: true, device: 'cpu' });
+ */
 export function evaluate(model: Module, data: ImagePipeline, config: Pick<TrainConfig, 'amp' | 'tta' | 'device'>): { loss: number; accuracy: number } {
   const wasTraining = model.training;
   model.eval();

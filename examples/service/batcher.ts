@@ -1,0 +1,89 @@
+// Micro-batching: requests that arrive while a forward runs wait and go together in the next
+// one. One forward at a time keeps libtorch's threads for a single batch (no oversubscription),
+// a busy server gets big batches, and an idle one answers a lone request at once.
+import * as torch from 'torchnode';
+
+interface Pending {
+  planes: Uint8Array;
+  resolve: (probabilities: Float32Array) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Class probabilities of 32x32 RGB images (planar bytes [3, 32, 32]), computed by
+ * `model.predict` off the JS thread, CIFAR-10-normalised as in training.
+ *
+ * @example
+ * const batcher = new PredictBatcher(model, { maxBatch: 64 });
+ * const probabilities = await batcher.predict(planes); // Float32Array(10) for CIFAR-10
+ */
+export class PredictBatcher {
+  readonly #model: torch.nn.Module;
+  readonly #maxBatch: number;
+  readonly #device: torch.Device;
+  readonly #mean: torch.Tensor;
+  readonly #std: torch.Tensor;
+  #queue: Pending[] = [];
+  #running: Promise<void> | null = null;
+
+  constructor(model: torch.nn.Module, { maxBatch = 64, device = 'cpu' as torch.Device } = {}) {
+    this.#model = model;
+    this.#maxBatch = maxBatch;
+    this.#device = device;
+    this.#mean = torch.tidy(() => torch.tensor([...torch.data.CIFAR10_MEAN], { device }).view(1, 3, 1, 1));
+    this.#std = torch.tidy(() => torch.tensor([...torch.data.CIFAR10_STD], { device }).view(1, 3, 1, 1));
+  }
+
+  /** Images queued or being computed. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  predict(planes: Uint8Array): Promise<Float32Array> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ planes, resolve, reject });
+      this.#running ??= this.#drain();
+    });
+  }
+
+  /** Resolves when nothing is queued or running. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  dispose(): void {
+    this.#mean.dispose();
+    this.#std.dispose();
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.#maxBatch);
+        try {
+          const { data, classes } = await this.#forward(batch.map((p) => p.planes));
+          batch.forEach((p, i) => p.resolve(data.subarray(i * classes, (i + 1) * classes)));
+        } catch (e) {
+          for (const p of batch) p.reject(e);
+        }
+      }
+    } finally {
+      this.#running = null;
+    }
+  }
+
+  async #forward(images: Uint8Array[]): Promise<{ data: Float32Array; classes: number }> {
+    const bytes = new Uint8Array(images.length * images[0]!.length);
+    images.forEach((img, i) => bytes.set(img, i * img.length));
+    const x = torch.tidy(() => torch.tensor(bytes, { shape: [images.length, 3, 32, 32] })
+      .to({ device: this.#device, dtype: 'float32' }).div(255).sub(this.#mean).div(this.#std));
+    let probs: torch.Tensor | undefined;
+    try {
+      probs = await this.#model.predict(x);
+      return { data: (await probs.toTypedArrayAsync()) as Float32Array, classes: probs.shape[1]! };
+    } finally {
+      x.dispose();
+      probs?.dispose();
+    }
+  }
+}

@@ -1,0 +1,68 @@
+// The results as a text table, JSON lines, the target checks and the Markdown page.
+
+/** ratio >= 1 means torchnode is as fast or faster, for times and for rates alike. */
+export const ratioOf = (c, torchnode, pytorch) => (c.better === 'lower' ? pytorch / torchnode : torchnode / pytorch);
+
+export function format(value, unit) {
+  if (value === null || value === undefined || Number.isNaN(value)) return '-';
+  if (unit === 'us') return value.toFixed(3);
+  if (unit === 's') return value.toFixed(2);
+  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
+}
+
+export function header(env, python) {
+  const n = env.node;
+  const p = env.pytorch;
+  const same = n.library === p.library ? 'the same libtorch_cpu file' : `another libtorch file (${p.library})`;
+  const device = n.cudaAvailable && p.cudaAvailable ? `cpu (${n.cpu}, ${n.cores} cores) and ${n.gpu} (cuDNN ${p.cudnn})` : `cpu (${n.cpu}, ${n.cores} cores, ${n.memoryGiB} GiB)`;
+  return [
+    `torchnode: libtorch ${n.libtorch} (${n.found}), ${n.library}, node ${n.node}`,
+    `PyTorch:   ${p.pytorch} (${python}), ${same}`,
+    `device:    ${device}; threads: torchnode ${n.threads}, PyTorch ${p.threads}`,
+  ];
+}
+
+const COLUMNS = ['case', 'unit', 'torchnode', 'PyTorch', 'ratio', 'runs'];
+
+function cells(r) {
+  if (r.skipped) return [r.case.name, r.case.unit, '-', '-', '-', `skipped: ${r.skipped}`];
+  if (r.error) return [r.case.name, r.case.unit, '-', '-', '-', `failed: ${r.error}`];
+  return [r.case.name, r.case.unit, format(r.torchnode, r.case.unit), format(r.pytorch, r.case.unit), r.ratio.toFixed(2), String(r.runs)];
+}
+
+export function textTable(results) {
+  const rows = [COLUMNS, ...results.map(cells)];
+  const width = COLUMNS.map((_, i) => Math.max(...rows.slice(0, results.length + 1).map((row) => (i === 5 ? 0 : row[i].length))));
+  const line = (row) => row.map((c, i) => (i === 0 || i === 5 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ').trimEnd();
+  return [line(rows[0]), ...rows.slice(1).map(line)].join('\n');
+}
+
+export function markdownTable(results) {
+  const rows = results.map(cells);
+  return [`| ${COLUMNS.join(' | ')} |`, '|---|---|---:|---:|---:|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function jsonLine(r) {
+  const base = { name: r.case.name, unit: r.case.unit, torchnode: r.torchnode ?? null, pytorch: r.pytorch ?? null, ratio: r.ratio ?? null };
+  return JSON.stringify({ ...base, id: r.case.id, better: r.case.better, runs: r.runs ?? 0, ...(r.skipped && { skipped: r.skipped }), ...(r.error && { error: r.error }) });
+}
+
+/** One line per target of issue 5: met or missed, with the figures. */
+export function targets(results) {
+  const done = results.filter((r) => r.ratio !== undefined);
+  const byId = new Map(done.map((r) => [r.case.id, r]));
+  const lines = [];
+  for (const r of done.filter((x) => x.case.target !== undefined)) {
+    const met = r.ratio >= r.case.target;
+    const goal = r.case.better === 'lower' ? `<= ${(1 / r.case.target).toFixed(2)}x PyTorch's time` : `>= ${r.case.target.toFixed(2)}x PyTorch's rate`;
+    lines.push(`${met ? 'met   ' : 'MISSED'}  ${r.case.id}: ratio ${r.ratio.toFixed(2)} (target ${goal})`);
+  }
+  const pipeline = byId.get('pipeline');
+  const train = byId.get('train-b128') ?? byId.get('train-b32');
+  if (pipeline && train) {
+    const times = pipeline.torchnode / train.torchnode;
+    lines.push(`${times >= 10 ? 'met   ' : 'MISSED'}  pipeline: ${format(pipeline.torchnode, 'img/s')} img/s = ${times.toFixed(0)}x the ` +
+      `${train.case.id} step's ${format(train.torchnode, 'img/s')} img/s (target >= 10x)`);
+  }
+  return lines;
+}
