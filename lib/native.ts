@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 import { TorchError } from './errors.js';
 
-/** An opaque reference to one libtorch tensor (a JS External). */
+/** An opaque reference to one libtorch tensor (a number naming a slot in the addon's handle table). */
 export type Handle = { readonly __handle: unique symbol };
 /** A recorded forward pass (native), replayable off the JS thread. */
 export type TraceHandle = { readonly __trace: unique symbol };

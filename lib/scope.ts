@@ -27,6 +27,8 @@ function backstop(t: Scoped): void {
 
 /** Called by dispose(): the finalizer must not free the handle a second time. */
 export function untrack(t: Scoped): void {
+  // freed as soon as made (`op().dispose()` in a loop): leave the scope now, so it does not grow
+  if (current !== null && current[current.length - 1] === t) current.pop();
   if (t._registered) {
     t._registered = false;
     registry.unregister(t);

@@ -13,6 +13,8 @@ import { track, untrack, type Scoped } from './scope.js';
 import { z } from 'zod';
 
 const INTERNAL = Symbol('torchnode.internal');
+// read once: a load from the addon's (dictionary-mode) exports costs on every dispose
+const disposeHandle = native.dispose;
 
 /** Nested arrays as `toArray()` returns them. */
 export type NestedArray<T> = T | NestedArray<T>[];
@@ -81,7 +83,7 @@ export class Tensor implements Scoped {
     if (h === null) return;
     this.#h = null;
     untrack(this);
-    native.dispose(h);
+    disposeHandle(h);
   }
 
   [Symbol.dispose](): void {

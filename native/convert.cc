@@ -3,6 +3,7 @@
 #include <ATen/core/List.h>
 #include <c10/core/Device.h>
 #include <c10/util/Optional.h>
+#include <c10/util/SmallVector.h>
 
 #include <cmath>
 #include <vector>
@@ -65,7 +66,6 @@ std::string describe(Napi::Env env, napi_value v) {
       return "number " + n.ToString().Utf8Value();
     }
     case napi_string: return "string";
-    case napi_external: return "Tensor";
     case napi_bigint: return "bigint";
     case napi_object: {
       bool isArray = false;
@@ -135,6 +135,7 @@ ArgSpec specOf(const c10::Argument& arg) {
   spec.fixedSize = arg.N() ? static_cast<int64_t>(*arg.N()) : 0;
   spec.hasDefault = arg.default_value().has_value();
   if (spec.hasDefault) spec.defaultValue = *arg.default_value();
+  if (spec.hasDefault && spec.defaultValue.isIntList()) spec.defaultInts = spec.defaultValue.toIntVector();
   return spec;
 }
 
@@ -147,9 +148,11 @@ c10::IValue toIValue(Napi::Env env, napi_value v, const ArgSpec& spec, const std
     throwTypeError(env, op + ": missing required argument '" + spec.name + "'");
   }
   switch (spec.kind) {
-    case ArgKind::Tensor:
-      if (vt != napi_external) badArg(env, v, spec, op, "a Tensor");
-      return unwrapTensor(env, v, spec.name.c_str());
+    case ArgKind::Tensor: {
+      Handle* h = handleFrom(env, v);
+      if (h == nullptr) badArg(env, v, spec, op, "a Tensor");
+      return h->tensor;
+    }
     case ArgKind::TensorList:
     case ArgKind::OptionalTensorList: {
       uint32_t n = arrayLength(env, v);
@@ -159,8 +162,9 @@ c10::IValue toIValue(Napi::Env env, napi_value v, const ArgSpec& spec, const std
         list.reserve(n);
         for (uint32_t i = 0; i < n; i++) {
           napi_value e = element(env, v, i);
-          if (!isType(env, e, napi_external)) badArg(env, e, spec, op, "an array of Tensors");
-          list.push_back(unwrapTensor(env, e, spec.name.c_str()));
+          Handle* h = handleFrom(env, e);
+          if (h == nullptr) badArg(env, e, spec, op, "an array of Tensors");
+          list.push_back(h->tensor);
         }
         return list;
       }
@@ -173,8 +177,9 @@ c10::IValue toIValue(Napi::Env env, napi_value v, const ArgSpec& spec, const std
         if (et == napi_null || et == napi_undefined) {
           list.push_back(c10::nullopt);
         } else {
-          if (et != napi_external) badArg(env, e, spec, op, "an array of Tensors or nulls");
-          list.push_back(unwrapTensor(env, e, spec.name.c_str()));
+          Handle* h = handleFrom(env, e);
+          if (h == nullptr) badArg(env, e, spec, op, "an array of Tensors or nulls");
+          list.push_back(h->tensor);
         }
       }
       return list;
@@ -185,17 +190,24 @@ c10::IValue toIValue(Napi::Env env, napi_value v, const ArgSpec& spec, const std
       return i;
     }
     case ArgKind::IntList: {
+      c10::SmallVector<int64_t, 8> ints;
       int64_t i;
       if (asInt(env, v, &i)) {
-        return std::vector<int64_t>(spec.fixedSize > 0 ? spec.fixedSize : 1, i);
+        ints.assign(spec.fixedSize > 0 ? spec.fixedSize : 1, i);
+      } else {
+        uint32_t n = arrayLength(env, v);
+        if (n == UINT32_MAX) badArg(env, v, spec, op, "an integer or an array of integers");
+        ints.resize(n);
+        for (uint32_t k = 0; k < n; k++) {
+          napi_value e = element(env, v, k);
+          if (!asInt(env, e, &ints[k])) badArg(env, e, spec, op, "an array of integers");
+        }
       }
-      uint32_t n = arrayLength(env, v);
-      if (n == UINT32_MAX) badArg(env, v, spec, op, "an integer or an array of integers");
-      std::vector<int64_t> list(n);
-      for (uint32_t k = 0; k < n; k++) {
-        napi_value e = element(env, v, k);
-        if (!asInt(env, e, &list[k])) badArg(env, e, spec, op, "an array of integers");
-      }
+      // stride 1, padding 0...: the schema's own list, shared, costs no allocation
+      if (!spec.defaultInts.empty() && c10::IntArrayRef(ints) == c10::IntArrayRef(spec.defaultInts)) return spec.defaultValue;
+      c10::List<int64_t> list;
+      list.reserve(ints.size());
+      for (int64_t x : ints) list.push_back(x);
       return list;
     }
     case ArgKind::Float: {

@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <string>
+#include <vector>
 
 namespace torchnode {
 
@@ -21,6 +22,7 @@ struct ArgSpec {
   int64_t fixedSize;   // N of int[N]: a single number is expanded to N copies
   bool hasDefault;
   c10::IValue defaultValue;
+  std::vector<int64_t> defaultInts;  // an int[] default, so equal arguments can share defaultValue
 };
 
 ArgSpec specOf(const c10::Argument& arg);

@@ -89,14 +89,21 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
     throwTypeError(env, op.name + ": takes " + std::to_string(op.args.size()) +
                             " arguments but received " + std::to_string(given));
   }
-  torch::jit::Stack stack;
+  AddonState& state = stateOf(env);
+  // No JS runs during a call, so the environment's one stack cannot be in use; emptied on every exit.
+  torch::jit::Stack& stack = state.stack;
+  struct Emptied {
+    torch::jit::Stack& s;
+    ~Emptied() { s.clear(); }
+  } emptied{stack};
+  stack.clear();
   stack.reserve(std::max(op.args.size(), op.returnsWrittenInput.size()));
   napi_value undefined = env.Undefined();
   for (size_t i = 0; i < op.args.size(); i++) {
     stack.push_back(toIValue(env, i < given ? static_cast<napi_value>(info[i + 1]) : undefined,
                              op.args[i], op.name));
   }
-  Recorder* recorder = stateOf(env).recorder.get();
+  Recorder* recorder = state.recorder.get();
   if (recorder) recorder->recordCall(env, op, info, stack);
   op.handle.callBoxed(&stack);
 

@@ -27,7 +27,30 @@ void account(Napi::Env env, AddonState& s, int64_t delta) {
   }
 }
 
+// id = slot * 256 + generation: a small integer (a V8 Smi, no allocation) below 8M live slots.
+constexpr int kGenerationBits = 8;
+
 }  // namespace
+
+Handle& HandleTable::take() {
+  if (free_.empty()) {
+    auto base = static_cast<uint32_t>(size());
+    chunks_.emplace_back(new Handle[1u << kChunkBits]);
+    // hand out the new chunk's slots from its start
+    for (uint32_t i = (1u << kChunkBits); i-- > 0;) {
+      (*this)[base + i].slot = base + i;
+      free_.push_back(base + i);
+    }
+  }
+  Handle& h = (*this)[free_.back()];
+  free_.pop_back();
+  return h;
+}
+
+void HandleTable::clear() {
+  chunks_.clear();
+  free_.clear();
+}
 
 Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
   AddonState& s = stateOf(env);
@@ -35,51 +58,57 @@ Napi::Value wrapTensor(Napi::Env env, at::Tensor t) {
     if (s.recorder) s.recorder->onCreated(nullptr);
     return env.Undefined();
   }
-  auto* h = new Handle{std::move(t)};
-  h->reportedBytes = hostBytesOf(h->tensor);
-  h->next = s.first;
-  if (s.first) s.first->prev = h;
-  s.first = h;
+  Handle& h = s.handles.take();
+  h.tensor = std::move(t);
+  h.live = true;
+  h.reportedBytes = hostBytesOf(h.tensor);
   s.liveTensors++;
-  if (h->reportedBytes) account(env, s, h->reportedBytes);
-  if (s.recorder) s.recorder->onCreated(h);
-  napi_value ext;
-  napi_status status = napi_create_external(env, h, nullptr, nullptr, &ext);
+  if (h.reportedBytes) account(env, s, h.reportedBytes);
+  if (s.recorder) s.recorder->onCreated(&h);
+  napi_value id;
+  double value = static_cast<double>((static_cast<uint64_t>(h.slot) << kGenerationBits) | h.generation);
+  napi_status status = napi_create_double(env, value, &id);
   if (status != napi_ok) {
-    freeHandle(env, h);
+    freeHandle(env, &h);
     NAPI_THROW_IF_FAILED(env, status, env.Undefined());
   }
-  return Napi::Value(env, ext);
+  return Napi::Value(env, id);
+}
+
+Handle* handleFrom(Napi::Env env, napi_value v) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0 && d < 9007199254740992.0)) return nullptr;
+  auto id = static_cast<uint64_t>(d);
+  if (static_cast<double>(id) != d) return nullptr;
+  HandleTable& table = stateOf(env).handles;
+  uint64_t slot = id >> kGenerationBits;
+  if (slot >= table.size()) return nullptr;
+  Handle& h = table[slot];
+  return h.live && h.generation == static_cast<uint8_t>(id) ? &h : nullptr;
 }
 
 at::Tensor& unwrapTensor(Napi::Env env, napi_value v, const char* what) {
-  napi_valuetype type;
-  void* data = nullptr;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, v, &data) != napi_ok || data == nullptr) {
-    throwTypeError(env, std::string("Expected a Tensor for ") + what);
-  }
-  return static_cast<Handle*>(data)->tensor;
+  Handle* h = handleFrom(env, v);
+  if (h == nullptr) throwTypeError(env, std::string("Expected a Tensor for ") + what);
+  return h->tensor;
 }
 
 void freeHandle(Napi::Env env, Handle* h) {
   AddonState& s = stateOf(env);
   if (s.recorder) s.recorder->onFreed(h);
-  if (h->prev) h->prev->next = h->next; else s.first = h->next;
-  if (h->next) h->next->prev = h->prev;
   s.liveTensors--;
   if (h->reportedBytes) account(env, s, -h->reportedBytes);
-  delete h;
+  h->reportedBytes = 0;
+  h->live = false;
+  h->generation++;
+  s.handles.release(*h);
+  h->tensor = at::Tensor();  // libtorch frees the data here if this was the last reference
 }
 
 void freeAllHandles(Napi::Env env) {
   AddonState& s = stateOf(env);
   s.recorder.reset();
-  while (s.first) {
-    Handle* h = s.first;
-    s.first = h->next;
-    delete h;
-  }
+  s.handles.clear();
   s.liveTensors = 0;
   s.hostBytes = 0;
 }

@@ -85,9 +85,8 @@ class ToBufferWorker : public Napi::AsyncWorker {
 }  // namespace
 
 Napi::Value Dispose(const Napi::CallbackInfo& info) {
-  void* data = nullptr;
-  napi_get_value_external(info.Env(), info[0], &data);
-  if (data) freeHandle(info.Env(), static_cast<Handle*>(data));
+  Handle* h = handleFrom(info.Env(), info[0]);
+  if (h) freeHandle(info.Env(), h);
   return info.Env().Undefined();
 }
 

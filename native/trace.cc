@@ -16,11 +16,7 @@ namespace torchnode {
 namespace {
 
 const Handle* handleOf(Napi::Env env, napi_value v) {
-  napi_valuetype t;
-  void* data = nullptr;
-  if (napi_typeof(env, v, &t) != napi_ok || t != napi_external) return nullptr;
-  napi_get_value_external(env, v, &data);
-  return static_cast<const Handle*>(data);
+  return handleFrom(env, v);
 }
 
 // Every tensor in an output, in the order fromIValue wraps them.

@@ -22,29 +22,38 @@ export function header(env, python) {
   ];
 }
 
-const COLUMNS = ['case', 'unit', 'torchnode', 'PyTorch', 'ratio', 'runs'];
+/** Other processes' share of the CPU while a case ran, e.g. '12%'. */
+export const loadText = (load) => (load === null || load === undefined ? 'n/a' : `${Math.round(load * 100)}%`);
+
+const COLUMNS = ['case', 'unit', 'torchnode', 'PyTorch', 'ratio', 'runs', 'other load', 'note'];
 
 function cells(r) {
-  if (r.skipped) return [r.case.name, r.case.unit, '-', '-', '-', `skipped: ${r.skipped}`];
-  if (r.error) return [r.case.name, r.case.unit, '-', '-', '-', `failed: ${r.error}`];
-  return [r.case.name, r.case.unit, format(r.torchnode, r.case.unit), format(r.pytorch, r.case.unit), r.ratio.toFixed(2), String(r.runs)];
+  const head = [r.case.name, r.case.unit];
+  if (r.skipped) return [...head, '-', '-', '-', '-', '-', `skipped (${r.skipped})`];
+  if (r.error) return [...head, '-', '-', '-', '-', '-', `failed: ${r.error}`];
+  return [...head, format(r.torchnode, r.case.unit), format(r.pytorch, r.case.unit), r.ratio.toFixed(2), String(r.runs), loadText(r.otherLoad), ''];
 }
 
 export function textTable(results) {
   const rows = [COLUMNS, ...results.map(cells)];
-  const width = COLUMNS.map((_, i) => Math.max(...rows.slice(0, results.length + 1).map((row) => (i === 5 ? 0 : row[i].length))));
-  const line = (row) => row.map((c, i) => (i === 0 || i === 5 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ').trimEnd();
+  const last = COLUMNS.length - 1;
+  const width = COLUMNS.map((_, i) => Math.max(...rows.map((row) => (i === last ? 0 : row[i].length))));
+  const line = (row) => row.map((c, i) => (i === 0 || i === last ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ').trimEnd();
   return [line(rows[0]), ...rows.slice(1).map(line)].join('\n');
 }
 
 export function markdownTable(results) {
   const rows = results.map(cells);
-  return [`| ${COLUMNS.join(' | ')} |`, '|---|---|---:|---:|---:|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [`| ${COLUMNS.join(' | ')} |`, '|---|---|---:|---:|---:|---:|---:|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
+
+/** Why cases were skipped, each reason once. */
+export const skipNotes = (results) => [...new Set(results.filter((r) => r.why).map((r) => r.why))];
 
 export function jsonLine(r) {
   const base = { name: r.case.name, unit: r.case.unit, torchnode: r.torchnode ?? null, pytorch: r.pytorch ?? null, ratio: r.ratio ?? null };
-  return JSON.stringify({ ...base, id: r.case.id, better: r.case.better, runs: r.runs ?? 0, ...(r.skipped && { skipped: r.skipped }), ...(r.error && { error: r.error }) });
+  return JSON.stringify({ ...base, id: r.case.id, better: r.case.better, runs: r.runs ?? 0, otherLoad: r.otherLoad ?? null,
+    ...(r.skipped && { skipped: r.why }), ...(r.error && { error: r.error }) });
 }
 
 /** One line per target of issue 5: met or missed, with the figures. */
@@ -55,7 +64,8 @@ export function targets(results) {
   for (const r of done.filter((x) => x.case.target !== undefined)) {
     const met = r.ratio >= r.case.target;
     const goal = r.case.better === 'lower' ? `<= ${(1 / r.case.target).toFixed(2)}x PyTorch's time` : `>= ${r.case.target.toFixed(2)}x PyTorch's rate`;
-    lines.push(`${met ? 'met   ' : 'MISSED'}  ${r.case.id}: ratio ${r.ratio.toFixed(2)} (target ${goal})`);
+    const busy = r.otherLoad > 0.1 ? `; other processes used ${loadText(r.otherLoad)} of the CPU meanwhile` : '';
+    lines.push(`${met ? 'met   ' : 'MISSED'}  ${r.case.id}: ratio ${r.ratio.toFixed(2)} (target ${goal}${busy})`);
   }
   const pipeline = byId.get('pipeline');
   const train = byId.get('train-b128') ?? byId.get('train-b32');

@@ -31,8 +31,8 @@ if (rows.length) {
   lines.push('', 'ratio >= 1: torchnode as fast or faster');
   const width = Math.max(...rows.map((r) => r.name.length));
   for (const r of rows) {
-    const what = r.ratio === null ? (r.skipped ? `skipped: ${r.skipped}` : `failed: ${r.error}`)
-      : `${r.ratio.toFixed(2)}  (torchnode ${r.torchnode.toFixed(1)} ${r.unit}, PyTorch ${r.pytorch.toFixed(1)} ${r.unit})`;
+    const what = r.ratio === null ? (r.skipped ?? `failed: ${r.error}`)
+      : `${r.ratio.toFixed(2)}  (torchnode ${r.torchnode.toPrecision(4)} ${r.unit}, PyTorch ${r.pytorch.toPrecision(4)} ${r.unit})`;
     lines.push(`${r.name.padEnd(width)}  ${what}`);
   }
 } else {

@@ -1,5 +1,7 @@
-// What every Node benchmark case shares: flags, the settings both sides use, timing, the result line.
+// What every Node benchmark case shares: flags, the settings both sides use, timing, and the
+// lockstep protocol with the runner.
 import { availableParallelism } from 'node:os';
+import readline from 'node:readline';
 
 import * as torch from 'torchnode';
 
@@ -44,4 +46,20 @@ export function median(values) {
 /** The one line the runner reads: `{"value": ..., ...details}`. */
 export function emit(value, details = {}) {
   process.stdout.write(`${JSON.stringify({ value, threads: torch.getNumThreads(), ...details })}\n`);
+}
+
+/**
+ * Lockstep with the runner, which alternates this process and its PyTorch twin round by round:
+ * says it is ready (set up and warmed up), then runs `round()` for each "round" line on stdin
+ * and answers with its value; stops at "end" or the end of input.
+ */
+export async function serve(round) {
+  emit(null, { ready: true });
+  const lines = readline.createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    if (line.trim() !== 'round') break;
+    emit(round());
+  }
+  lines.close();
+  process.stdin.destroy();
 }

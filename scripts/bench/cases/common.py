@@ -1,4 +1,5 @@
-"""What every PyTorch benchmark case shares: flags, the settings both sides use, timing, the result line."""
+"""What every PyTorch benchmark case shares: flags, the settings both sides use, timing, and the
+lockstep protocol with the runner."""
 import json
 import os
 import sys
@@ -50,3 +51,14 @@ def median(values):
 def emit(value, **details):
     """The one line the runner reads: {"value": ..., ...details}."""
     print(json.dumps({"value": value, "threads": torch.get_num_threads(), **details}), flush=True)
+
+
+def serve(round_fn):
+    """Lockstep with the runner, which alternates this process and its torchnode twin round by
+    round: says it is ready (set up and warmed up), then runs round_fn() for each "round" line
+    on stdin and answers with its value; stops at "end" or the end of input."""
+    emit(None, ready=True)
+    for line in sys.stdin:
+        if line.strip() != "round":
+            break
+        emit(round_fn())

@@ -1,7 +1,8 @@
-// ResNet-34 (CIFAR stem) inference: eval mode, no grad, one fixed random batch per forward.
-import { emit, flags, median, now, seconds, setup } from './common.mjs';
+// ResNet-34 (CIFAR stem) inference: eval mode, no grad, one fixed random batch per forward. A round
+// is `iters` forwards; its value is images per second.
+import { flags, now, seconds, serve, setup } from './common.mjs';
 
-const o = flags({ batch: 128, iters: 5, warmup: 1, device: 'cpu', amp: 'none', channelsLast: 0 });
+const o = flags({ batch: 128, iters: 1, warmup: 1, device: 'cpu', amp: 'none', channelsLast: 0 });
 const torch = setup(o.device);
 
 const format = o.channelsLast ? { memoryFormat: 'channelsLast' } : {};
@@ -15,9 +16,8 @@ const forward = () => torch.noGrad(() => torch.tidy(() => {
 
 for (let i = 0; i < o.warmup; i++) forward();
 seconds(now(), o.device);
-const times = Array.from({ length: o.iters }, () => {
+await serve(() => {
   const start = now();
-  forward();
-  return seconds(start, o.device);
+  for (let i = 0; i < o.iters; i++) forward();
+  return (o.batch * o.iters) / seconds(start, o.device);
 });
-emit(o.batch / median(times), { forwardSeconds: times });

@@ -1,12 +1,13 @@
-"""ResNet-34 (CIFAR stem) inference: eval mode, no grad, one fixed random batch per forward."""
+"""ResNet-34 (CIFAR stem) inference: eval mode, no grad, one fixed random batch per forward. A round
+is `iters` forwards; its value is images per second."""
 import contextlib
 
 import torch
 
-from common import emit, flags, median, now, seconds, setup
+from common import flags, now, seconds, serve, setup
 from resnet import resnet34
 
-o = flags({"batch": 128, "iters": 5, "warmup": 1, "device": "cpu", "amp": "none", "channelsLast": 0})
+o = flags({"batch": 128, "iters": 1, "warmup": 1, "device": "cpu", "amp": "none", "channelsLast": 0})
 setup(o["device"])
 
 fmt = torch.channels_last if o["channelsLast"] else torch.contiguous_format
@@ -21,12 +22,14 @@ def forward():
         model(x)
 
 
+def round_():
+    start = now()
+    for _ in range(o["iters"]):
+        forward()
+    return o["batch"] * o["iters"] / seconds(start, o["device"])
+
+
 for _ in range(o["warmup"]):
     forward()
 seconds(now(), o["device"])
-times = []
-for _ in range(o["iters"]):
-    start = now()
-    forward()
-    times.append(seconds(start, o["device"]))
-emit(o["batch"] / median(times), forwardSeconds=times)
+serve(round_)

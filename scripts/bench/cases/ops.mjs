@@ -1,8 +1,8 @@
-// Per-op call time on tiny tensors: rounds of N calls; each result is freed by dispose() right
-// after the call, inside one torch.tidy per round (so no finalizer is ever registered).
-import { emit, flags, median, now, seconds, setup } from './common.mjs';
+// Per-op call time on tiny tensors, in microseconds: a round is N calls, each result freed by
+// dispose() right after the call, inside one torch.tidy per round (so no finalizer is registered).
+import { flags, now, seconds, serve, setup } from './common.mjs';
 
-const o = flags({ op: 'add', calls: 100000, rounds: 5, warmup: 20000 });
+const o = flags({ op: 'add', calls: 100000, warmup: 50000 });
 const torch = setup();
 const F = torch.nn.functional;
 
@@ -28,5 +28,4 @@ function round(n) {
 }
 
 round(o.warmup);
-const perCall = Array.from({ length: o.rounds }, () => (round(o.calls) / o.calls) * 1e6);
-emit(median(perCall), { rounds: perCall, liveTensors: torch.memory().liveTensors });
+await serve(() => (round(o.calls) / o.calls) * 1e6);

@@ -1,10 +1,11 @@
-"""Per-op call time on tiny tensors: rounds of N calls; each result is freed as the call returns."""
+"""Per-op call time on tiny tensors, in microseconds: a round is N calls, each result freed as the
+call returns."""
 import torch
 import torch.nn.functional as F
 
-from common import emit, flags, median, now, seconds, setup
+from common import flags, now, seconds, serve, setup
 
-o = flags({"op": "add", "calls": 100000, "rounds": 5, "warmup": 20000})
+o = flags({"op": "add", "calls": 100000, "warmup": 50000})
 setup()
 
 a = torch.ones(1)
@@ -38,5 +39,4 @@ def round_conv2d(n):
 
 run = {"add": round_add, "relu": round_relu, "conv2d": round_conv2d}[o["op"]]
 run(o["warmup"])
-per_call = [run(o["calls"]) / o["calls"] * 1e6 for _ in range(o["rounds"])]
-emit(median(per_call), rounds=per_call)
+serve(lambda: run(o["calls"]) / o["calls"] * 1e6)

@@ -1,11 +1,12 @@
 """The same ops as torchnode's ImagePipeline: shuffle, random crop from 4-pixel padding, flip,
-normalise, batch; over a CIFAR-10-sized set of random uint8 images."""
+normalise, batch; over a CIFAR-10-sized set of random uint8 images. A round is `batches` batches
+(a new epoch starts where one ends); its value is images per second."""
 import torch
 import torch.nn.functional as F
 
-from common import emit, flags, now, seconds, setup
+from common import flags, now, seconds, serve, setup
 
-o = flags({"batch": 128, "batches": 100, "warmup": 5, "images": 50000, "device": "cpu"})
+o = flags({"batch": 128, "batches": 20, "warmup": 5, "images": 50000, "device": "cpu"})
 setup(o["device"])
 dev = o["device"]
 MEAN = [0.4914, 0.4822, 0.4465]
@@ -50,14 +51,28 @@ def epoch(e):
             yield augment(raw).float().sub(mean).mul(inv_std), y, b
 
 
-assert o["warmup"] + o["batches"] <= len(images) // o["batch"], "more batches than an epoch holds"
-start, seen = now(), 0
-for x, y, index in epoch(0):
-    if index == o["warmup"]:
-        start = now()
-    if index >= o["warmup"]:
-        seen += x.shape[0]
-    del x, y
-    if index + 1 == o["warmup"] + o["batches"]:
-        break
-emit(seen / seconds(start, dev), batches=o["batches"])
+def batches():
+    e = 0
+    while True:
+        yield from epoch(e)
+        e += 1
+
+
+stream = batches()
+
+
+def next_batch():
+    x, y, _ = next(stream)
+    return x.shape[0]
+
+
+def round_():
+    start = now()
+    seen = sum(next_batch() for _ in range(o["batches"]))
+    return seen / seconds(start, dev)
+
+
+for _ in range(o["warmup"]):
+    next_batch()
+seconds(now(), dev)
+serve(round_)

@@ -1,8 +1,9 @@
 // ResNet-34 (CIFAR stem) training steps: forward, cross-entropy, backward, SGD (Nesterov momentum,
-// weight decay), gradients cleared; one fixed random batch, so only the step is timed.
-import { emit, flags, median, now, seconds, setup } from './common.mjs';
+// weight decay), gradients cleared; one fixed random batch, so only the step is timed. A round is
+// `steps` steps; its value is images per second.
+import { flags, now, seconds, serve, setup } from './common.mjs';
 
-const o = flags({ batch: 32, steps: 5, warmup: 2, device: 'cpu', amp: 'none', channelsLast: 0 });
+const o = flags({ batch: 32, steps: 1, warmup: 1, device: 'cpu', amp: 'none', channelsLast: 0 });
 const torch = setup(o.device);
 const F = torch.nn.functional;
 
@@ -25,9 +26,8 @@ function step() {
 
 for (let i = 0; i < o.warmup; i++) step();
 seconds(now(), o.device);
-const times = Array.from({ length: o.steps }, () => {
+await serve(() => {
   const start = now();
-  step();
-  return seconds(start, o.device);
+  for (let i = 0; i < o.steps; i++) step();
+  return (o.batch * o.steps) / seconds(start, o.device);
 });
-emit(o.batch / median(times), { stepSeconds: times });
