@@ -3,7 +3,9 @@ import { z } from 'zod';
 
 import { foreach } from '../functions.js';
 import { keep } from '../scope.js';
-import type { Tensor } from '../tensor.js';
+import { isFloating } from '../dtype.js';
+import { describe } from '../errors.js';
+import { Tensor } from '../tensor.js';
 import { boolean, finite, nonNegative } from './fields.js';
 import { addList, mulScalar } from './foreach-ops.js';
 import { Optimizer, type ParamGroup, type ParamGroupInput, type StateSpec } from './optimizer.js';
@@ -21,6 +23,8 @@ const sgdOptions = z.strictObject({
 export type SGDOptions = z.input<typeof sgdOptions>;
 /** One group's hyper-parameters, with the defaults filled in. */
 export type SGDHyperParams = z.output<typeof sgdOptions>;
+
+const DECOUPLED_WITH_TENSOR = 'SGD.lrTensor: decoupled weight decay scales parameters by 1 - lr * weightDecay on the host; use a number lr with it';
 
 function checkNesterov(h: SGDHyperParams, where: string): void {
   if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
@@ -40,14 +44,43 @@ function checkNesterov(h: SGDHyperParams, where: string): void {
  * opt.zeroGrad(); model.forward(x).mean().backward(); opt.step();
  */
 export class SGD extends Optimizer<SGDHyperParams, { momentum_buffer?: Tensor }> {
+  #lrTensor: Tensor | null = null;
+
   constructor(params: Tensor[] | ParamGroupInput<SGDOptions>[], options: SGDOptions) {
     super('SGD', params, options, sgdOptions, checkNesterov);
   }
 
+  /**
+   * The learning rate every group's step reads, as a 0-d floating tensor on the parameters'
+   * device (null: each group's `lr` number, the default). A step then takes the rate from the
+   * device, so a captured step follows a schedule by `lr.fill_(v)` without re-capture; its
+   * update `p += -1 * d * lr` is bit-equal to the number form's `p += -lr * d`. The tensor
+   * stays the caller's. Decoupled weight decay needs the number form.
+   *
+   * @example
+   * const lr = torch.tensor(0.1, { device: 'cuda' });
+   * opt.lrTensor = lr; lr.fill_(schedule(step)); opt.step();
+   */
+  get lrTensor(): Tensor | null {
+    return this.#lrTensor;
+  }
+
+  set lrTensor(lr: Tensor | null) {
+    if (lr !== null && !(lr instanceof Tensor && lr.dim() === 0 && isFloating(lr.dtype))) {
+      throw new TypeError(`Expected a 0-d floating-point Tensor or null for lrTensor but received ${describe(lr)}`);
+    }
+    if (lr !== null && this.paramGroups.some((g) => g.decoupledWeightDecay && g.weightDecay !== 0)) {
+      throw new TypeError(DECOUPLED_WITH_TENSOR);
+    }
+    this.#lrTensor = lr;
+  }
+
   protected override update(group: ParamGroup<SGDHyperParams>, params: Tensor[], grads: Tensor[]): void {
     const { lr, momentum, dampening, weightDecay, nesterov, decoupledWeightDecay } = group;
+    const lrT = this.#lrTensor;
     let d = grads;
     if (weightDecay !== 0) {
+      if (decoupledWeightDecay && lrT !== null) throw new TypeError(DECOUPLED_WITH_TENSOR);
       if (decoupledWeightDecay) foreach.mul_(params, 1 - lr * weightDecay);
       else d = addList(grads, params, weightDecay);
     }
@@ -55,7 +88,8 @@ export class SGD extends Optimizer<SGDHyperParams, { momentum_buffer?: Tensor }>
       const buffers = this.#momentumBuffers(params, d, momentum, dampening);
       d = nesterov ? addList(d, buffers, momentum) : buffers;
     }
-    foreach.add_(params, d, { alpha: -lr });
+    if (lrT === null) foreach.add_(params, d, { alpha: -lr });
+    else foreach.addcmul_(params, d, params.map(() => lrT), { value: -1 });
   }
 
   /** Updates existing buffers in one call; a parameter's first buffer is an exact copy of its d. */

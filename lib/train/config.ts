@@ -43,6 +43,11 @@ export const trainOptions = z.strictObject({
   /** Evaluate on each image and its mirror image, averaging the logits. */
   tta: bool.default(true),
   logEvery: positiveInt.default(20),
+  /**
+   * Train with {@link CapturableStep}: static batch buffers, the learning rate in a device
+   * tensor, gradients zeroed in place, no host reads inside a step (SGD; amp 'none' or 'bf16').
+   */
+  capturable: bool.default(false),
 });
 export type TrainOptions = z.input<typeof trainOptions>;
 export type TrainConfig = Required<Omit<z.output<typeof trainOptions>, 'dataDir' | 'dataSource' | 'limitTrain' | 'limitTest' | 'device'>> &
@@ -62,6 +67,8 @@ export function resolveConfig(options: TrainOptions | undefined): TrainConfig {
   const device = checkDevice(o.device ?? (native.cudaIsAvailable() ? 'cuda' : 'cpu'));
   const recipe = device === 'cpu' ? CPU_RECIPE : CUDA_RECIPE;
   if (o.amp === 'fp16' && device === 'cpu') throw new TypeError('amp fp16 needs a CUDA device; use bf16 on the CPU');
+  if (o.capturable && o.optimizer !== 'sgd') throw new TypeError("capturable needs optimizer 'sgd' (AdamW's bias correction reads the step count on the host)");
+  if (o.capturable && o.amp === 'fp16') throw new TypeError("capturable needs amp 'none' or 'bf16' (fp16's GradScaler reads the device every step)");
   return {
     ...o,
     device,

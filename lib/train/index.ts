@@ -6,3 +6,4 @@ export { resolveConfig, trainOptions, MODELS, type TrainOptions, type TrainConfi
 export { Progress, type StepInfo } from './progress.js';
 export { curvesSvg, type EpochMetrics } from './curves.js';
 export { saveCheckpoint, loadCheckpoint, hasCheckpoint, type CheckpointState } from './checkpoint.js';
+export { CapturableStep, type CapturableStepOptions } from './capturable-step.js';

@@ -20,6 +20,7 @@ import { manualSeed } from '../runtime.js';
 import { keep, tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { buildModel } from './build-model.js';
+import { CapturableStep } from './capturable-step.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { resolveConfig, type TrainConfig, type TrainOptions } from './config.js';
 import { curvesSvg, type EpochMetrics } from './curves.js';
@@ -144,6 +145,10 @@ export class Trainer {
     ]);
     const common = { device: config.device, mean: CIFAR10_MEAN, std: CIFAR10_STD, seed: config.seed, channelsLast: config.channelsLast,
       dtype: config.amp === 'none' ? 'float32' as const : config.amp === 'bf16' ? 'bfloat16' as const : 'float16' as const };
+    if (config.capturable && train.images.shape[0]! < config.batchSize) {
+      for (const t of [train.images, train.labels, test?.images, test?.labels]) t?.dispose();
+      throw new TypeError(`capturable needs at least one full batch: ${train.images.shape[0]} training images, batch size ${config.batchSize}`);
+    }
     const trainData = new ImagePipeline({ ...common, images: train.images, labels: train.labels, batchSize: config.batchSize,
       cropPadding: 4, flip: true, shuffle: true, dropLast: train.images.shape[0]! >= config.batchSize });
     const testData = test ? new ImagePipeline({ ...common, images: test.images, labels: test.labels, batchSize: Math.max(config.batchSize, 256) }) : null;
@@ -187,18 +192,36 @@ export class Trainer {
         { model: config.model, stem: config.stem, numClasses: '10', epoch: String(at.epoch) });
     });
 
+    // created after a resume has loaded the optimizer's state, which it then updates in place
+    const capturable = config.capturable ? new CapturableStep(model, optimizer as SGD, { batchSize: config.batchSize, inputShape: [3, 32, 32],
+      inputDtype: common.dtype, channelsLast: config.channelsLast, amp: config.amp as 'none' | 'bf16', labelSmoothing: config.labelSmoothing }, ema) : null;
+
     let interrupted = false;
     const batches = trainData.batchesPerEpoch;
     for (; epoch < config.epochs && !interrupted; epoch++, batch = 0) {
       model.train();
       const epochStart = Date.now() - partial.seconds * 1000;
-      const lossSum = keep(zeros([], { device: config.device, dtype: 'float64' }).add_(partial.lossSum));
-      const correct = keep(zeros([], { device: config.device, dtype: 'int64' }).add_(partial.correct));
+      capturable?.resetMetrics(partial);
+      // the capturable step keeps its own (static) accumulators
+      const lossSum = capturable?.lossSum ?? keep(zeros([], { device: config.device, dtype: 'float64' }).add_(partial.lossSum));
+      const correct = capturable?.correct ?? keep(zeros([], { device: config.device, dtype: 'int64' }).add_(partial.correct));
+      const release = () => {
+        if (capturable) return;
+        lossSum.dispose();
+        correct.dispose();
+      };
       let seen = partial.seen;
       let lr = lrAt(step);
       for (const b of trainData.epoch(epoch, batch)) {
         lr = optimizer.lr = lrAt(step);
-        tidy(() => {
+        if (capturable) {
+          capturable.setLr(lr);
+          capturable.load(b.x, b.y);
+          capturable.run();
+          seen += b.y.shape[0]!;
+          b.x.dispose();
+          b.y.dispose();
+        } else tidy(() => {
           const { x, y } = b;
           const forward = () => {
             const logits = model.forward(x);
@@ -239,15 +262,13 @@ export class Trainer {
         }
       }
       if (interrupted) {
-        lossSum.dispose();
-        correct.dispose();
+        release();
         break;
       }
       const seconds = (Date.now() - epochStart) / 1000;
       const trainLoss = (lossSum.item() as number) / seen;
       const trainAccuracy = (correct.item() as number) / seen;
-      lossSum.dispose();
-      correct.dispose();
+      release();
       partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
       if (ema && emaEval) ema.copyTo(emaEval);
       const evaluated = testData ? evaluate(emaEval ?? model, testData, config) : null;
@@ -266,6 +287,7 @@ export class Trainer {
       onEpochEnd?.(result);
       if (signal?.aborted && epoch + 1 < config.epochs) interrupted = true;
     }
+    capturable?.dispose();
     trainData.dispose();
     testData?.dispose();
     emaEval?.dispose();
