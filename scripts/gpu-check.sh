@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check: on a machine with an NVIDIA GPU and a CUDA PyTorch in python3, builds torchnode
 # against that PyTorch, runs `npm test` (CUDA tests run when a device is visible) and the CUDA
-# benchmarks against PyTorch; prints one short table. Everything else goes to OUTDIR.
+# benchmarks against PyTorch; prints one short table. Everything else goes to OUTDIR, with
+# benchmarks-cuda.json (copy it to docs/, then `npm run bench -- --render-docs`).
 #
 #   scripts/gpu-check.sh OUTDIR
 #
@@ -71,8 +72,10 @@ fi
 
 # 4. The CUDA benchmark cases, torchnode and PyTorch alternating.
 step "CUDA benchmarks, $pairs run(s) a side (log: $out/bench.log)"
-node scripts/bench/run.mjs --cuda --json --pairs="$pairs" --python="$python" > "$out/bench.jsonl" 2> "$out/bench.log"
+node scripts/bench/run.mjs --cuda --json --write-docs --pairs="$pairs" --python="$python" > "$out/bench.jsonl" 2> "$out/bench.log"
 bench=$?
+# the kept run and the page with it: copy both into the repository's docs/ to publish them
+cp docs/benchmarks-cuda.json docs/benchmarks.md "$out/" 2>/dev/null
 
 node scripts/bench/summary.mjs "$out" | tee "$out/summary.txt"
 [ "$bench" -eq 0 ] && ! grep -q '^exit [1-9]' "$out/tests.txt" 2>/dev/null

@@ -86,7 +86,9 @@ export class SGD extends Optimizer<SGDHyperParams, { momentum_buffer?: Tensor }>
     }
     if (momentum !== 0) {
       const buffers = this.#momentumBuffers(params, d, momentum, dampening);
-      d = nesterov ? addList(d, buffers, momentum) : buffers;
+      // d is already a fresh list after coupled weight decay: update it in place (as torch.optim does)
+      if (nesterov && d !== grads) foreach.add_(d, buffers, { alpha: momentum });
+      else d = nesterov ? addList(d, buffers, momentum) : buffers;
     }
     if (lrT === null) foreach.add_(params, d, { alpha: -lr });
     else foreach.addcmul_(params, d, params.map(() => lrT), { value: -1 });

@@ -20,7 +20,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --only=ID,...    only these cases (ids: ${SUITE.map((c) => c.id).join(', ')})
   --pairs=N        N process pairs per case instead of each case's own count
   --python=PATH    the PyTorch side's interpreter (default: $PYTHON, the addon's python3, /usr/bin/python3)
-  --write-docs     also write docs/benchmarks.md from this run`;
+  --write-docs     also keep this run in docs/benchmarks-cpu.json (or -cuda.json with --cuda) and
+                   rewrite docs/benchmarks.md from the kept runs
+  --render-docs    only rewrite docs/benchmarks.md from the kept runs`;
 
 function parse(argv) {
   const o = { quick: false, cuda: false, epoch: false, json: false, writeDocs: false, only: null, pairs: null, python: undefined };
@@ -31,6 +33,7 @@ function parse(argv) {
     else if (key === '--epoch') o.epoch = true;
     else if (key === '--json') o.json = true;
     else if (key === '--write-docs') o.writeDocs = true;
+    else if (key === '--render-docs') o.renderDocs = true;
     else if (key === '--only' && value) o.only = value.split(',');
     else if (key === '--pairs' && Number(value) >= 1) o.pairs = Number(value);
     else if (key === '--python' && value) o.python = value;
@@ -122,8 +125,21 @@ async function runCase(c, o, python) {
     runs: values.torchnode.length, values, otherLoad: load.stop() };
 }
 
+/** docs/benchmarks.md from the kept CPU and CUDA runs (whichever exist). */
+function writeDocs() {
+  const runs = ['cpu', 'cuda'].map((kind) => path.join(root, 'docs', `benchmarks-${kind}.json`)).filter(existsSync)
+    .map((file) => JSON.parse(readFileSync(file, 'utf8')));
+  if (runs.length === 0) throw new Error('no kept runs: docs/benchmarks-cpu.json and -cuda.json are missing (run with --write-docs)');
+  writeFileSync(path.join(root, 'docs', 'benchmarks.md'), docsPage(runs));
+  log('wrote docs/benchmarks.md');
+}
+
 async function main() {
   const o = parse(process.argv.slice(2));
+  if (o.renderDocs) {
+    writeDocs();
+    return;
+  }
   if (!existsSync(path.join(root, 'dist', 'index.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` first');
   const record = JSON.parse(readFileSync(path.join(root, 'build', 'Release', 'torchnode-build.json'), 'utf8'));
   const python = findPython(record, o.python);
@@ -164,8 +180,9 @@ async function main() {
   }
   if (o.writeDocs) {
     mkdirSync(path.join(root, 'docs'), { recursive: true });
-    writeFileSync(path.join(root, 'docs', 'benchmarks.md'), docsPage({ argv: process.argv.slice(2), env, python, results, started }));
-    log('wrote docs/benchmarks.md');
+    const kept = { argv: process.argv.slice(2), env, python, started: started.toISOString(), results };
+    writeFileSync(path.join(root, 'docs', `benchmarks-${o.cuda ? 'cuda' : 'cpu'}.json`), `${JSON.stringify(kept, null, 1)}\n`);
+    writeDocs();
   }
   if (results.some((r) => r.error)) process.exitCode = 1;
 }

@@ -25,8 +25,8 @@ export const SUITE = [
   op('add', 'add on 1 element'),
   op('relu', 'relu on [1,4,8,8]'),
   op('conv2d', 'conv2d [1,3,8,8] * [4,3,3,3]'),
-  cpuTrain(32, { processes: 2, rounds: 4 }, { processes: 1, rounds: 2 }),
-  cpuTrain(128, { processes: 2, rounds: 2 }, null),
+  cpuTrain(32, { processes: 2, rounds: 6 }, { processes: 1, rounds: 2 }),
+  cpuTrain(128, { processes: 2, rounds: 4 }, null),
   {
     id: 'infer', name: (a) => `ResNet-34 inference, batch ${a.batch}`, unit: 'img/s', better: 'higher', script: 'inference', target: 0.98,
     args: { batch: 128, iters: 1, warmup: 1 }, processes: 2, rounds: 4, quick: { args: { batch: 32 }, processes: 1, rounds: 2 },

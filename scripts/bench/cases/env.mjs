@@ -17,6 +17,7 @@ process.stdout.write(`${JSON.stringify({
   cores: os.availableParallelism(),
   cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  os: `${os.type()} ${os.release()}`,
   cuda: b.cuda,
   cudaAvailable,
   gpu: cudaAvailable ? torch.cuda.getDeviceName(0) : null,
