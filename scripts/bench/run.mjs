@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { watchLoad } from './load.mjs';
 import { lockstep } from './lockstep.mjs';
-import { commands, findPython, root, runProcess } from './spawn.mjs';
+import { commands, findPython, root, runProcess, setNodeFlags } from './spawn.mjs';
 import { docsPage } from './docs-page.mjs';
 import { header, jsonLine, loadText, ratioOf, skipNotes, targets, textTable } from './report.mjs';
 import { SUITE } from './suite.mjs';
@@ -22,7 +22,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --python=PATH    the PyTorch side's interpreter (default: $PYTHON, the addon's python3, /usr/bin/python3)
   --write-docs     also keep this run in docs/benchmarks-cpu.json (or -cuda.json with --cuda) and
                    rewrite docs/benchmarks.md from the kept runs
-  --render-docs    only rewrite docs/benchmarks.md from the kept runs`;
+  --render-docs    only rewrite docs/benchmarks.md from the kept runs
+  --node-flags=F   node's own flags for the torchnode side (comma-separated), e.g. --single-threaded`;
 
 function parse(argv) {
   const o = { quick: false, cuda: false, epoch: false, json: false, writeDocs: false, only: null, pairs: null, python: undefined };
@@ -34,6 +35,7 @@ function parse(argv) {
     else if (key === '--json') o.json = true;
     else if (key === '--write-docs') o.writeDocs = true;
     else if (key === '--render-docs') o.renderDocs = true;
+    else if (key === '--node-flags') setNodeFlags((value ?? '').split(',').filter(Boolean));
     else if (key === '--only' && value) o.only = value.split(',');
     else if (key === '--pairs' && Number(value) >= 1) o.pairs = Number(value);
     else if (key === '--python' && value) o.python = value;

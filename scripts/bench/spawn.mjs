@@ -10,10 +10,16 @@ const casesDir = path.join(benchDir, 'cases');
 /** `{batch: 32}` -> `['--batch=32']`. */
 export const toFlags = (args) => Object.entries(args).map(([k, v]) => `--${k}=${v}`);
 
+// node's own flags for the torchnode side, e.g. --node-flags=--single-threaded (see docs/profiles.md)
+let nodeFlags = [];
+export const setNodeFlags = (flags) => {
+  nodeFlags = flags;
+};
+
 /** The node and python command lines of a case's two scripts. */
 export function commands(script, args, python) {
   return {
-    torchnode: [process.execPath, [path.join(casesDir, `${script}.mjs`), ...toFlags(args)]],
+    torchnode: [process.execPath, [...nodeFlags, path.join(casesDir, `${script}.mjs`), ...toFlags(args)]],
     pytorch: [python, [path.join(casesDir, `${script}.py`), ...toFlags(args)]],
   };
 }
