@@ -76,9 +76,13 @@ c10::intrusive_ptr<c10d::Store> openStore(const InitOptions& o) {
   try {
     return c10::make_intrusive<c10d::TCPStore>(o.host, so);
   } catch (const std::exception& e) {
-    if (o.rank == 0) throw std::runtime_error("rank 0 cannot serve the store on " + where + ": " + messageOf(e));
+    std::string m = messageOf(e);
+    if (o.rank == 0 && m.find("Address already in use") != std::string::npos) {
+      throw std::runtime_error("rank 0 cannot serve the store on " + where + ": the port is already in use (choose another port)");
+    }
+    if (o.rank == 0) throw std::runtime_error("rank 0 cannot serve the store on " + where + ": " + m);
     throw std::runtime_error("rank " + std::to_string(o.rank) + " cannot reach the store on " + where +
-                             " (served by rank 0) within " + std::to_string(o.timeout.count()) + " ms: " + messageOf(e));
+                             " (served by rank 0) within " + std::to_string(o.timeout.count()) + " ms: " + m);
   }
 }
 
@@ -109,7 +113,7 @@ void rendezvous(c10d::Store& store, const InitOptions& o) {
     }
     if (missing.empty()) return;
     if (Clock::now() >= until) {
-      throw std::runtime_error(ranksText(missing, o.size) + (missing.size() == 1 ? " did" : " did") + " not join within " +
+      throw std::runtime_error(ranksText(missing, o.size) + " did not join within " +
                                std::to_string(o.timeout.count()) + " ms");
     }
     std::this_thread::sleep_for(milliseconds(20));
