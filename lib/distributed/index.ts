@@ -3,3 +3,4 @@ export { initProcessGroup, destroyProcessGroup, newGroup, isInitialized, default
   type InitOptions, type Backend, type ReduceOp } from './process-group.js';
 export { DistributedDataParallel, bucketAssignment, type DdpOptions } from './ddp.js';
 export { DistributedSampler, type SamplerOptions } from './sampler.js';
+export { launch, type LaunchOptions } from './launch.js';
