@@ -93,7 +93,7 @@ export async function launch(options: LaunchOptions, io: LaunchIO = {}): Promise
         ...process.env, MASTER_ADDR: o.masterAddr, MASTER_PORT: String(o.masterPort), RANK: String(rank), WORLD_SIZE: String(worldSize),
         LOCAL_RANK: String(local), LOCAL_WORLD_SIZE: String(o.nprocPerNode), GROUP_RANK: String(o.nodeRank),
         // ranks sharing a machine share its cores: oversubscribed threads only slow each other down
-        OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? threads,
+        OMP_NUM_THREADS: process.env.OMP_NUM_THREADS || threads,
       };
       const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       const prefix = `[rank ${rank}] `;
