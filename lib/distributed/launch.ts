@@ -71,6 +71,9 @@ export async function launch(options: LaunchOptions, io: LaunchIO = {}): Promise
   const [file, args] = commandLine(o.command);
   const threads = String(Math.max(1, Math.floor(availableParallelism() / o.nprocPerNode)));
   const children: { rank: number; child: ChildProcess; exit: Promise<number> }[] = [];
+  const first = o.nodeRank * o.nprocPerNode;
+  log(`node ${o.nodeRank} of ${o.nnodes}: starting ${o.nprocPerNode > 1 ? `ranks ${first}-${first + o.nprocPerNode - 1}` : `rank ${first}`} of ${worldSize} ` +
+    `(rendezvous at ${o.masterAddr}:${o.masterPort})`);
   let failed: { rank: number; code: number } | null = null;
   let killTimer: NodeJS.Timeout | null = null;
 

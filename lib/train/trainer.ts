@@ -208,6 +208,7 @@ export class Trainer {
 
     // rank 0's weights go to every rank (after a resume all ranks loaded the same checkpoint anyway)
     const ddp = dist ? await DistributedDataParallel.create(model, { group: dist.group }) : null;
+    if (dist) progress.line(`torchnode: data-parallel over ${dist.worldSize} ranks (${dist.group.backend}), batch ${config.batchSize} per rank`);
     const checkpoint = (name: string, at: { epoch: number; batch: number; step: number }, sums: typeof partial) => lead && tidy(() => {
       const opt = optimizer.stateDict();
       const emaState = ema?.stateDict();
