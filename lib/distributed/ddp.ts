@@ -13,6 +13,8 @@ import { defaultProcessGroup, ProcessGroup } from './process-group.js';
 const ddpOptions = z.strictObject({
   /** Gradient bytes per allreduce (PyTorch's bucket_cap_mb). */
   bucketCapMb: z.number().positive().describe('a positive number').default(25),
+  /** The first bucket's cap (PyTorch's too): the last layers' gradients start communicating early. */
+  firstBucketMb: z.number().positive().describe('a positive number').default(1),
   /** Start each bucket's allreduce inside backward, as soon as its gradients exist. */
   overlap: z.boolean().describe('a boolean').default(true),
   /** After each synchronisation, copy rank 0's buffers (batch-norm statistics) to every rank. */
@@ -25,10 +27,10 @@ const BYTES: Record<string, number> = { float64: 8, float32: 4, float16: 2, bflo
 
 /**
  * Buckets of parameter indices, last parameters first (backward produces their gradients
- * first), each at most `capBytes` and of one dtype and device.
- * @example bucketAssignment(model.parameters(), 25 * 2 ** 20) // [[61, 60, ...], ...]
+ * first), the first at most `firstCapBytes`, the others `capBytes`, each of one dtype and device.
+ * @example bucketAssignment(model.parameters(), 25 * 2 ** 20, 2 ** 20) // [[61, 60, ...], ...]
  */
-export function bucketAssignment(params: Tensor[], capBytes: number): number[][] {
+export function bucketAssignment(params: Tensor[], capBytes: number, firstCapBytes = capBytes): number[][] {
   const buckets: number[][] = [];
   let current: number[] = [];
   let bytes = 0;
@@ -38,7 +40,8 @@ export function bucketAssignment(params: Tensor[], capBytes: number): number[][]
     if (!p.requiresGrad) continue;
     const size = p.numel() * (BYTES[p.dtype] ?? 4);
     const k = `${p.dtype}@${p.device}`;
-    if (current.length && (k !== kind || bytes + size > capBytes)) {
+    const cap = buckets.length === 0 ? Math.min(firstCapBytes, capBytes) : capBytes;
+    if (current.length && (k !== kind || bytes + size > cap)) {
       buckets.push(current);
       current = [];
       bytes = 0;
@@ -100,7 +103,7 @@ export class DistributedDataParallel<M extends Module = Module> {
     this.group = group;
     this.options = options;
     this.#params = module.parameters().filter((p) => p.requiresGrad);
-    this.buckets = bucketAssignment(this.#params, options.bucketCapMb * 2 ** 20);
+    this.buckets = bucketAssignment(this.#params, options.bucketCapMb * 2 ** 20, options.firstBucketMb * 2 ** 20);
     this.#reducer = native.ddpReducer(group._h, this.#params.map((p) => p._h), this.buckets, options.overlap);
   }
 

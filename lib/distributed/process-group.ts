@@ -89,6 +89,10 @@ async function localAddressFor(host: string): Promise<string> {
 /**
  * A group of ranks that run collectives together. Collectives are in place (like PyTorch's),
  * return promises, and wait on a libuv worker: the JS thread stays free.
+ *
+ * @example
+ * const group = await distributed.initProcessGroup();
+ * await group.allReduce(t, 'sum');
  */
 export class ProcessGroup {
   #h: GroupHandle | null;
@@ -185,10 +189,10 @@ export function destroyProcessGroup(): void {
   defaultGroup = null;
 }
 
-/** Whether the default process group is initialized. */
+/** Whether the default process group is initialized. @example if (!distributed.isInitialized()) await distributed.initProcessGroup() */
 export const isInitialized = (): boolean => defaultGroup !== null;
 
-/** The default process group; a TorchError before initProcessGroup(). */
+/** The default process group; a TorchError before initProcessGroup(). @example distributed.defaultProcessGroup().worldSize // 2 */
 export function defaultProcessGroup(): ProcessGroup {
   if (!defaultGroup) throw new TorchError('the default process group is not initialized: call initProcessGroup() first');
   return defaultGroup;

@@ -65,11 +65,11 @@ else {
   if (rank === 0) console.log(JSON.stringify({ config: 'allReduce of 1.09 MB alone', medianMs: Number(lat[lat.length >> 1].toFixed(2)) }));
   for (let round = 0; round < Number(process.env.ROUNDS ?? 2); round++) for (const [label, o] of [
     ['every rank alone, no sync (baseline)', null],
-    ['25 MB buckets (one bucket), overlap', { bucketCapMb: 25 }],
-    ['1 MB buckets, overlap', { bucketCapMb: 1 }],
-    ['0.25 MB buckets, overlap', { bucketCapMb: 0.25 }],
-    ['0.25 MB buckets, no overlap', { bucketCapMb: 0.25, overlap: false }],
-    ['0.05 MB buckets, overlap', { bucketCapMb: 0.05 }],
+    ['one bucket, overlap', { bucketCapMb: 25, firstBucketMb: 25 }],
+    ['default: 1 MB first bucket, then 25 MB, overlap', {}],
+    ['0.25 MB buckets, overlap', { bucketCapMb: 0.25, firstBucketMb: 0.25 }],
+    ['0.25 MB buckets, no overlap', { bucketCapMb: 0.25, firstBucketMb: 0.25, overlap: false }],
+    ['0.05 MB buckets, overlap', { bucketCapMb: 0.05, firstBucketMb: 0.05 }],
   ]) await measure(label, o);
   d.destroyProcessGroup();
 }
