@@ -143,6 +143,18 @@ test('a single-rank group over a FileStore; collectives are promises; misuse is 
     assert.throws(() => d.allReduce(t, 'mean' as never), { name: 'TypeError', message: "Expected 'sum', 'avg', 'max', 'min' or 'product' for op but received \"mean\"" });
     assert.throws(() => d.broadcast(t, 1), { name: 'TypeError', message: 'Expected a rank in 0-0 for src but received 1' });
     assert.throws(() => d.allReduce([1, 2] as never), { name: 'TypeError', message: 'Expected a Tensor for tensor but received an array of length 2' });
+    // DDP over one rank: the average of one is the gradient itself; a second backward before syncing is an error
+    const model = new torch.nn.Linear({ inFeatures: 3, outFeatures: 2 });
+    const ddp = await d.DistributedDataParallel.create(model);
+    const x = torch.tensor([[1, 2, 3]]);
+    ddp.forward(x).sum().backward();
+    assert.throws(() => ddp.forward(x).sum().backward(), {
+      name: 'TorchError',
+      message: /^DistributedDataParallel: a second backward\(\) ran before syncGradients\(\); await syncGradients\(\) after each backward, or accumulate inside noSync\(\)/,
+    });
+    await ddp.syncGradients();
+    assert.deepEqual(model.weight.grad!.toArray(), [[1, 2, 3], [1, 2, 3]]);
+    ddp.release();
     d.destroyProcessGroup();
     assert.equal(d.isInitialized(), false);
     assert.throws(() => group.barrier(), { name: 'TorchError', message: 'the process group has been destroyed' });

@@ -75,12 +75,16 @@ export async function launch(options: LaunchOptions, io: LaunchIO = {}): Promise
   log(`node ${o.nodeRank} of ${o.nnodes}: starting ${o.nprocPerNode > 1 ? `ranks ${first}-${first + o.nprocPerNode - 1}` : `rank ${first}`} of ${worldSize} ` +
     `(rendezvous at ${o.masterAddr}:${o.masterPort})`);
   let failed: { rank: number; code: number } | null = null;
+  // after a forwarded Ctrl-C/SIGTERM, non-zero exits are the ranks obeying it, not failures
+  let signalled = false;
+  let firstCode = 0;
   let killTimer: NodeJS.Timeout | null = null;
 
   const stopOthers = (signal: NodeJS.Signals) => {
     for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill(signal);
   };
   const forward = (signal: NodeJS.Signals) => () => {
+    signalled = true;
     log(`${signal}: passing it on to every rank`);
     stopOthers(signal);
   };
@@ -111,7 +115,8 @@ export async function launch(options: LaunchOptions, io: LaunchIO = {}): Promise
       });
       children.push({ rank, child, exit });
       void exit.then((code) => {
-        if (code === 0 || failed) return;
+        if (code !== 0 && firstCode === 0) firstCode = code;
+        if (code === 0 || failed || signalled) return;
         failed = { rank, code };
         const how = child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${code}`;
         log(`rank ${rank} (pid ${child.pid}) ${how}; stopping the other ranks`);
@@ -128,7 +133,7 @@ export async function launch(options: LaunchOptions, io: LaunchIO = {}): Promise
   }
   const f = failed as { rank: number; code: number } | null;
   if (f) log(`failed: rank ${f.rank} exited with code ${f.code}`);
-  return f ? f.code : 0;
+  return f ? f.code : firstCode;
 }
 
 function signalNumber(signal: NodeJS.Signals): number | undefined {
