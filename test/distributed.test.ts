@@ -74,6 +74,13 @@ test('DDP: rank 0 weights at wrap, averaged half-batch gradients equal the whole
   assert.notEqual(a.noSyncLocal[0], a.noSyncLocal[1]);
 });
 
+test('a collective waiting for a late rank leaves the event loop running', gloo, async () => {
+  const [early] = (await twoRanks('nonblocking')).map(json);
+  assert.ok(early.waitedMs >= 800, `waited ${early.waitedMs} ms`);
+  // a 10 ms timer kept firing through the wait
+  assert.ok(early.ticks >= early.waitedMs / 10 / 3, `${early.ticks} ticks in ${early.waitedMs} ms`);
+});
+
 test('a killed rank makes the survivor fail within the timeout with an error naming it', gloo, async () => {
   const [survivor, killed] = await twoRanks('killed', { TIMEOUT_MS: '5000' });
   assert.equal(killed.signal, 'SIGKILL');
