@@ -89,6 +89,15 @@ test('a killed rank makes the survivor fail within the timeout with an error nam
   assert.ok(json(survivor).failedAfterMs < 5000, `failed after ${json(survivor).failedAfterMs} ms`);
 });
 
+test('a rank that never reaches a collective makes the others fail after the timeout with an error naming it', gloo, async () => {
+  const [waiting] = await twoRanks('hung', { TIMEOUT_MS: '2000' });
+  assert.equal(waiting.code, 1);
+  assert.match(waiting.stderr, /TorchError: allReduce failed on rank 0: rank 1 of 2 stopped taking part \(exited, hung or lost its connection\) \(Operation timed out!\)/);
+  // the timeout, then up to min(timeout, 3 s) for the survivors to find each other
+  const { failedAfterMs } = json(waiting);
+  assert.ok(failedAfterMs >= 2000 && failedAfterMs < 5000, `failed after ${failedAfterMs} ms`);
+});
+
 test('initProcessGroup: clear errors for a bad init method, a missing rank, a port in use, an absent rank and a world size mismatch', gloo, async () => {
   await assert.rejects(d.newGroup({ initMethod: 'udp://x:1', rank: 0, worldSize: 1 }),
     { name: 'TypeError', message: "Expected 'env://', 'tcp://host:port' or 'file:///path' for initMethod but received 'udp://x:1'" });
