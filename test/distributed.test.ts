@@ -228,6 +228,11 @@ test('launch: torchrun variables, prefixed output, and every rank stopped with a
   const usage = await run(process.execPath, [cli, 'launch', '--nproc-per-node', '2'], {});
   assert.equal(usage.code, 2);
   assert.equal(usage.stderr, 'torchnode launch: missing the command to run after -- (see torchnode launch --help)\n');
+  const loopback = await run(process.execPath, [cli, 'launch', '--nproc-per-node', '1', '--nnodes', '2', '--', 'train'], {});
+  assert.equal(loopback.code, 2);
+  assert.equal(loopback.stderr, "torchnode launch: Expected node 0's address, reachable from every node, for --master-addr but received 127.0.0.1 (with 2 nodes) (see torchnode launch --help)\n");
+  const badRank = await run(process.execPath, [cli, 'launch', '--nproc-per-node', '1', '--nnodes', '2', '--node-rank', '2', '--master-addr', '10.0.0.1', '--', 'train'], {});
+  assert.equal(badRank.stderr, 'torchnode launch: Expected a node rank in 0-1 for --node-rank but received 2 (see torchnode launch --help)\n');
 });
 
 const cifar = path.join(homedir(), '.cache', 'torchnode', 'cifar10', 'cifar-10-batches-bin');

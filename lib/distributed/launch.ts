@@ -64,6 +64,9 @@ function prefixLines(from: NodeJS.ReadableStream, to: NodeJS.WritableStream, pre
 export async function launch(options: LaunchOptions, io: LaunchIO = {}): Promise<number> {
   const o = parseOptions(launchOptions, options, 'torchnode launch');
   if (o.nodeRank >= o.nnodes) throw new TypeError(`Expected a node rank in 0-${o.nnodes - 1} for nodeRank but received ${o.nodeRank}`);
+  if (o.nnodes > 1 && /^(127\.|localhost$|::1$)/.test(o.masterAddr)) {
+    throw new TypeError(`Expected node 0's address, reachable from every node, for masterAddr but received ${o.masterAddr} (with ${o.nnodes} nodes)`);
+  }
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
   const log = io.log ?? ((line: string) => stderr.write(`torchnode launch: ${line}\n`));

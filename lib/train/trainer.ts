@@ -201,7 +201,7 @@ export class Trainer {
       ({ epoch, batch, step } = s);
       history = s.history;
       best = s.best;
-      partial = s.partial;
+      partial = lead ? s.partial : { lossSum: 0, correct: 0, seen: 0, seconds: s.partial.seconds };
       for (const t of [...resumed.weights.values(), ...resumed.stateTensors.values()]) t.dispose();
       progress.line(`torchnode: resuming ${config.out} at epoch ${epoch + 1}, batch ${batch}`);
     }
@@ -269,7 +269,10 @@ export class Trainer {
         // every rank stops at the same step, whichever of them was signalled
         const stopNow = dist ? await anyRank(dist, signal?.aborted ?? false) : signal?.aborted;
         if (stopNow && batch < batches) {
-          checkpoint('last', { epoch, batch, step }, { lossSum: lossSum.item() as number, correct: correct.item() as number, seen, seconds });
+          // the epoch's running sums over all ranks: rank 0 alone carries them on after a resume
+          const [l, k, n] = dist ? await sumAcross(dist, [lossSum.item() as number, correct.item() as number, seen])
+            : [lossSum.item() as number, correct.item() as number, seen];
+          checkpoint('last', { epoch, batch, step }, { lossSum: l!, correct: k!, seen: n!, seconds });
           progress.line(`torchnode: stopped at epoch ${epoch + 1}, batch ${batch}; checkpoint written to ${path.join(config.out, 'last.safetensors')}`);
           interrupted = true;
           break;
