@@ -28,7 +28,7 @@ async function freePort(): Promise<number> {
 
 interface Exit { code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }
 
-function run(file: string, args: string[], env: Record<string, string>, timeoutMs = 60_000): Promise<Exit> {
+function run(file: string, args: string[], env: Record<string, string>, timeoutMs = 180_000): Promise<Exit> {
   const started = Date.now();
   const child = spawn(file, args, { env: { ...process.env, OMP_NUM_THREADS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
