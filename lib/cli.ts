@@ -10,6 +10,7 @@ import { packageRoot } from './native.js';
 import { doctorReport, formatDoctor } from './doctor.js';
 import { DATA_USAGE, dataCommand } from './cli/data.js';
 import { EVAL_USAGE, evalCommand } from './cli/eval.js';
+import { LAUNCH_USAGE, launchCommand } from './cli/launch.js';
 import { UsageError } from './cli/flags.js';
 import { PREDICT_USAGE, predictCommand } from './cli/predict.js';
 import { TRAIN_USAGE, trainCommand } from './cli/train.js';
@@ -21,6 +22,7 @@ Commands:
   eval --checkpoint FILE            test accuracy of a checkpoint
   predict --checkpoint FILE A.png   classes of 32x32 images
   data cifar10                      fetch and verify CIFAR-10 ahead of time
+  launch --nproc-per-node N -- CMD  run CMD as N data-parallel ranks (torchnode launch --help)
   doctor [--json]                   what torchnode was built against and what this machine offers`;
 
 const COMMANDS: Record<string, [(args: string[]) => Promise<number>, string]> = {
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, [(args: string[]) => Promise<number>, string]> = 
   eval: [evalCommand, EVAL_USAGE],
   predict: [predictCommand, PREDICT_USAGE],
   data: [dataCommand, DATA_USAGE],
+  launch: [launchCommand, LAUNCH_USAGE],
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -38,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const entry = COMMANDS[command];
   if (entry) {
-    if (rest.includes('--help') || rest.includes('-h')) {
+    // after `--` the flags belong to the launched command
+    const own = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (own.includes('--help') || own.includes('-h')) {
       console.log(entry[1]);
       return 0;
     }

@@ -12,6 +12,8 @@ export interface DoctorReport {
   cores: number;
   cuda: { available: boolean; compiled: boolean; runtimeVersion: string | null; devices: { index: number; name: string }[] };
   cudnn: { available: boolean; version: string | null };
+  /** The torch.distributed backends this build can create. */
+  distributed: { gloo: boolean; nccl: boolean };
 }
 
 /** cuDNN's integer version as text: 8907 -> 8.9.7, 91000 -> 9.10.0. */
@@ -44,6 +46,7 @@ export function doctorReport(version: string): DoctorReport {
     cores: availableParallelism(),
     cuda: { available, compiled: build.cuda, runtimeVersion: cudaRuntimeText(build.cudaRuntimeVersion), devices },
     cudnn: { available: backends.cudnn.isAvailable(), version: cudnnVersionText(backends.cudnn.version()) },
+    distributed: native.distBackends(),
   };
 }
 
@@ -64,5 +67,7 @@ export function formatDoctor(r: DoctorReport): string {
     lines.push(`CUDA:      not available (${why})`);
   }
   lines.push(`cuDNN:     ${r.cudnn.available ? r.cudnn.version : 'not available'}`);
+  const d = r.distributed;
+  lines.push(`distributed: gloo ${d.gloo ? 'yes' : 'no (built without gloo headers)'}, nccl ${d.nccl ? 'yes' : 'no (this libtorch has no NCCL)'}`);
   return lines.join('\n');
 }

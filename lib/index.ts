@@ -40,3 +40,5 @@ export * as data from './data/index.js';
 /** The training loop; `Trainer` also at the top level. */
 export * as train from './train/index.js';
 export { Trainer } from './train/trainer.js';
+/** torch.distributed: process groups over c10d (Gloo, NCCL), DistributedDataParallel, DistributedSampler. */
+export * as distributed from './distributed/index.js';

@@ -11,6 +11,23 @@ import { TorchError } from './errors.js';
 export type Handle = { readonly __handle: unique symbol };
 /** A recorded forward pass (native), replayable off the JS thread. */
 export type TraceHandle = { readonly __trace: unique symbol };
+/** A c10d process group (native). */
+export type GroupHandle = { readonly __group: unique symbol };
+/** DistributedDataParallel's gradient reducer (native). */
+export type ReducerHandle = { readonly __reducer: unique symbol };
+
+export interface DistInitArgs {
+  backend: 'gloo' | 'nccl';
+  store: 'tcp' | 'file';
+  host: string;
+  port: number;
+  path: string;
+  /** The address Gloo binds to ('' for libtorch's default). */
+  deviceHost: string;
+  rank: number;
+  worldSize: number;
+  timeoutMs: number;
+}
 
 export interface OpInfo {
   id: number;
@@ -72,6 +89,18 @@ export interface NativeAddon {
   traceAbort(): void;
   traceRun(trace: TraceHandle, input: Handle): Promise<Handle>;
   traceInfo(trace: TraceHandle): { steps: number; slots: number; ops: string[] };
+  distBackends(): { gloo: boolean; nccl: boolean };
+  distInit(args: DistInitArgs): Promise<GroupHandle>;
+  distDestroy(group: GroupHandle): void;
+  distAllReduce(group: GroupHandle, tensor: Handle, op: 'sum' | 'avg' | 'max' | 'min' | 'product'): Promise<void>;
+  distBroadcast(group: GroupHandle, tensor: Handle, src: number): Promise<void>;
+  distAllGather(group: GroupHandle, tensor: Handle): Promise<Handle[]>;
+  distBarrier(group: GroupHandle): Promise<void>;
+  ddpReducer(group: GroupHandle, params: Handle[], buckets: number[][], overlap: boolean): ReducerHandle;
+  ddpSetEnabled(reducer: ReducerHandle, enabled: boolean): void;
+  /** Resolves with how many buckets started during backward. */
+  ddpFinish(reducer: ReducerHandle): Promise<number>;
+  ddpRelease(reducer: ReducerHandle): void;
 }
 
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,6 +3,7 @@
 
 #include "autocast.h"
 #include "dispatch.h"
+#include "distributed_api.h"
 #include "errors.h"
 #include "handle.h"
 #include "runtime.h"
@@ -72,6 +73,17 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<TraceAbort>(env, exports, "traceAbort");
   add<TraceRun>(env, exports, "traceRun");
   add<TraceInfo>(env, exports, "traceInfo");
+  add<DistBackends>(env, exports, "distBackends");
+  add<DistInit>(env, exports, "distInit");
+  add<DistDestroy>(env, exports, "distDestroy");
+  add<DistAllReduce>(env, exports, "distAllReduce");
+  add<DistBroadcast>(env, exports, "distBroadcast");
+  add<DistAllGather>(env, exports, "distAllGather");
+  add<DistBarrier>(env, exports, "distBarrier");
+  add<DdpReducer>(env, exports, "ddpReducer");
+  add<DdpSetEnabled>(env, exports, "ddpSetEnabled");
+  add<DdpFinish>(env, exports, "ddpFinish");
+  add<DdpRelease>(env, exports, "ddpRelease");
   return exports;
 }
 

@@ -24,6 +24,8 @@ test('doctor prints the libtorch it was built against, threads, CUDA and cuDNN',
   } else {
     assert.ok(lines.some((l) => /^CUDA: {6}not available \(/.test(l)), r.stdout);
     assert.ok(lines.includes('cuDNN:     not available'), r.stdout);
+    const d = torch.distributed.availableBackends();
+    assert.ok(lines.includes(`distributed: gloo ${d.gloo ? 'yes' : 'no (built without gloo headers)'}, nccl no (this libtorch has no NCCL)`), r.stdout);
   }
 });
 

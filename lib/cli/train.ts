@@ -65,6 +65,8 @@ export async function trainCommand(args: string[]): Promise<number> {
   process.on('SIGTERM', onSigint);
   try {
     const result = await trainer.fit({ signal: stop.signal });
+    // under torchnode launch only rank 0 reports
+    if ((process.env.RANK ?? '0') !== '0') return result.interrupted ? 130 : 0;
     if (json) {
       const { history, ...summary } = result;
       process.stdout.write(`${JSON.stringify({ ...summary, metrics: history })}\n`);

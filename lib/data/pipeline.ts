@@ -41,6 +41,14 @@ export interface PipelineOptions {
   channelsLast?: boolean;
   /** Seed of the shuffles and augmentations: epoch e, batch b always see the same draws. */
   seed?: number;
+  /** The images of each epoch, in order (a distributed.DistributedSampler); replaces `shuffle`. */
+  sampler?: EpochSampler;
+}
+
+/** What the pipeline needs of a sampler: a fixed count and each epoch's indices. */
+export interface EpochSampler {
+  readonly numSamples: number;
+  indices(epoch: number): Int32Array;
 }
 
 // Distinct streams per (seed, epoch, batch), so a run resumed mid-epoch draws what it would have.
@@ -61,7 +69,8 @@ export class ImagePipeline {
   readonly images: Tensor;
   readonly labels: Tensor;
   readonly size: number;
-  readonly options: Required<Omit<PipelineOptions, 'images' | 'labels' | 'device'>> & { device: Device };
+  readonly options: Required<Omit<PipelineOptions, 'images' | 'labels' | 'device' | 'sampler'>> & { device: Device };
+  readonly sampler: EpochSampler | null;
   readonly #mean: Tensor;
   readonly #invStd: Tensor;
   readonly #offsets: Tensor;
@@ -77,7 +86,8 @@ export class ImagePipeline {
       shuffle: options.shuffle ?? false, dropLast: options.dropLast ?? false, mean: options.mean, std: options.std,
       dtype: options.dtype ?? 'float32', channelsLast: options.channelsLast ?? false, seed: options.seed ?? 0,
     };
-    this.size = images.shape[0]!;
+    this.sampler = options.sampler ?? null;
+    this.size = this.sampler ? this.sampler.numSamples : images.shape[0]!;
     const c = images.shape[1]!;
     if (this.options.mean.length !== c || this.options.std.length !== c) throw new TypeError(`Expected ${c} values for mean and std (one per channel)`);
     this.images = keep(images.to(device));
@@ -97,7 +107,8 @@ export class ImagePipeline {
   /** The batches of epoch `epoch`, from batch `start` on (to resume mid-epoch). Dispose each batch. */
   *epoch(epoch: number, start = 0): Generator<Batch> {
     const { batchSize, shuffle, seed } = this.options;
-    const order = shuffle ? tidy(() => {
+    const sampled = this.sampler?.indices(epoch);
+    const order = sampled ? tidy(() => keep(tensor(sampled).to({ device: this.options.device, dtype: 'int64' }))) : shuffle ? tidy(() => {
       manualSeed(streamSeed(seed, epoch, -1));
       return keep(randperm(this.size, { device: this.options.device }));
     }) : null;

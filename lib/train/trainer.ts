@@ -12,6 +12,7 @@ import { zeros } from '../creation.js';
 import { backends } from '../cuda.js';
 import { CIFAR10_MEAN, CIFAR10_STD, loadCifar10 } from '../data/cifar10.js';
 import { ImagePipeline } from '../data/pipeline.js';
+import { TorchError } from '../errors.js';
 import { crossEntropy } from '../functional.js';
 import type { Module } from '../nn/module.js';
 import { parseOptions } from '../options.js';
@@ -19,11 +20,14 @@ import { AdamW, SGD, EMA, GradScaler, oneCycle, cosineWithWarmup, multiStep, typ
 import { manualSeed } from '../runtime.js';
 import { keep, tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
+import { DistributedDataParallel } from '../distributed/ddp.js';
+import { DistributedSampler } from '../distributed/sampler.js';
 import { buildModel } from './build-model.js';
 import { CapturableStep } from './capturable-step.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { resolveConfig, type TrainConfig, type TrainOptions } from './config.js';
 import { curvesSvg, type EpochMetrics } from './curves.js';
+import { anyRank, joinFromEnvironment, sumAcross, type DistributedRun } from './distributed.js';
 import { fitInWorker } from './fit-in-worker.js';
 import { loadModel } from './load-model.js';
 import { Progress, type StepInfo } from './progress.js';
@@ -127,11 +131,32 @@ export class Trainer {
     return result;
   }
 
-  async #fitHere({ signal, onEpochEnd, onBatchEnd }: FitOptions): Promise<FitResult> {
-    const c = this.config;
+  async #fitHere(options: FitOptions): Promise<FitResult> {
+    // under `torchnode launch`: one rank of a data-parallel run (WORLD_SIZE > 1)
+    const dist = await joinFromEnvironment(this.config.device);
+    try {
+      return await this.#fitRank(options, dist);
+    } finally {
+      dist?.group.destroy();
+    }
+  }
+
+  async #fitRank({ signal, onEpochEnd, onBatchEnd }: FitOptions, dist: DistributedRun | null): Promise<FitResult> {
+    const c = dist ? { ...this.config, device: dist.device } : this.config;
+    // only rank 0 prints, writes metrics and checkpoints
+    const lead = !dist || dist.lead;
+    const progress = lead ? this.progress : new Progress(process.stderr, true);
     mkdirSync(c.out, { recursive: true });
-    const resumed = c.resume && hasCheckpoint(c.out, 'last') ? loadCheckpoint(c.out, 'last', c.device) : null;
-    if (c.resume && !resumed) this.progress.line(`torchnode: nothing to resume in ${c.out}; starting afresh`);
+    const found = c.resume && hasCheckpoint(c.out, 'last');
+    if (dist && c.resume) {
+      const seen = await sumAcross(dist, [found ? 1 : 0]);
+      if (seen[0]! !== 0 && seen[0]! !== dist.worldSize) {
+        throw new TorchError(`rank ${dist.rank} ${found ? 'sees' : 'does not see'} ${path.join(c.out, 'last.safetensors')} but other ranks ${found ? 'do not' : 'do'}: ` +
+          'resuming a distributed run needs --out on a file system every node shares');
+      }
+    }
+    const resumed = found ? loadCheckpoint(c.out, 'last', c.device) : null;
+    if (c.resume && !resumed) progress.line(`torchnode: nothing to resume in ${c.out}; starting afresh`);
     const config: TrainConfig = resumed ? { ...(resumed.state.config as TrainConfig), out: c.out, device: c.device, resume: true } : c;
     if (config.device.startsWith('cuda')) {
       backends.cudnn.benchmark = true;
@@ -150,8 +175,11 @@ export class Trainer {
       throw new TypeError(`capturable needs at least one full batch: ${train.images.shape[0]} training images, batch size ${config.batchSize}`);
     }
     const trainData = new ImagePipeline({ ...common, images: train.images, labels: train.labels, batchSize: config.batchSize,
-      cropPadding: 4, flip: true, shuffle: true, dropLast: train.images.shape[0]! >= config.batchSize });
-    const testData = test ? new ImagePipeline({ ...common, images: test.images, labels: test.labels, batchSize: Math.max(config.batchSize, 256) }) : null;
+      cropPadding: 4, flip: true, shuffle: true, dropLast: train.images.shape[0]! >= config.batchSize * (dist?.worldSize ?? 1),
+      // each rank its share of every epoch; the evaluation split unpadded, its sums added up
+      ...(dist && { sampler: new DistributedSampler({ size: train.images.shape[0]!, rank: dist.rank, worldSize: dist.worldSize, seed: config.seed }) }) });
+    const testData = test ? new ImagePipeline({ ...common, images: test.images, labels: test.labels, batchSize: Math.max(config.batchSize, 256),
+      ...(dist && { sampler: new DistributedSampler({ size: test.images.shape[0]!, rank: dist.rank, worldSize: dist.worldSize, shuffle: false, pad: false }) }) }) : null;
     for (const t of [train.images, train.labels, test?.images, test?.labels]) t?.dispose();
     // the model is seeded independently of the data streams
     manualSeed(config.seed);
@@ -178,12 +206,15 @@ export class Trainer {
       ({ epoch, batch, step } = s);
       history = s.history;
       best = s.best;
-      partial = s.partial;
+      partial = lead ? s.partial : { lossSum: 0, correct: 0, seen: 0, seconds: s.partial.seconds };
       for (const t of [...resumed.weights.values(), ...resumed.stateTensors.values()]) t.dispose();
-      this.progress.line(`torchnode: resuming ${config.out} at epoch ${epoch + 1}, batch ${batch}`);
+      progress.line(`torchnode: resuming ${config.out} at epoch ${epoch + 1}, batch ${batch}`);
     }
 
-    const checkpoint = (name: string, at: { epoch: number; batch: number; step: number }, sums: typeof partial) => tidy(() => {
+    // rank 0's weights go to every rank (after a resume all ranks loaded the same checkpoint anyway)
+    const ddp = dist ? await DistributedDataParallel.create(model, { group: dist.group }) : null;
+    if (dist) progress.line(`torchnode: data-parallel over ${dist.worldSize} ranks (${dist.group.backend}), batch ${config.batchSize} per rank`);
+    const checkpoint = (name: string, at: { epoch: number; batch: number; step: number }, sums: typeof partial) => lead && tidy(() => {
       const opt = optimizer.stateDict();
       const emaState = ema?.stateDict();
       const tensors = new Map<string, Tensor>([...withPrefix(opt.tensors, 'optimizer.'), ...(emaState ? withPrefix(emaState.tensors, 'ema.') : [])]);
@@ -193,6 +224,9 @@ export class Trainer {
     });
 
     // created after a resume has loaded the optimizer's state, which it then updates in place
+    if (config.capturable && dist) {
+      throw new TypeError('capturable does not run under torchnode launch yet: DDP averages the gradients between backward and the update, outside the step');
+    }
     const capturable = config.capturable ? new CapturableStep(model, optimizer as SGD, { batchSize: config.batchSize, inputShape: [3, 32, 32],
       inputDtype: common.dtype, channelsLast: config.channelsLast, amp: config.amp as 'none' | 'bf16', labelSmoothing: config.labelSmoothing }, ema) : null;
 
@@ -230,10 +264,6 @@ export class Trainer {
           const { logits, loss } = config.amp === 'none' ? forward()
             : autocast({ deviceType: config.device.startsWith('cuda') ? 'cuda' : 'cpu', dtype: config.amp === 'bf16' ? 'bfloat16' : 'float16' }, forward);
           scaler.scale(loss).backward();
-          scaler.step(optimizer);
-          scaler.update();
-          optimizer.zeroGrad();
-          ema?.update();
           noGrad(() => {
             lossSum.add_(loss.detach().double().mul(y.shape[0]!));
             correct.add_(logits.argmax(1).eq(y).sum());
@@ -242,6 +272,16 @@ export class Trainer {
           x.dispose();
           y.dispose();
         });
+        if (!capturable) {
+          // the buckets started during backward; wait for the averages off the JS thread
+          if (ddp) await ddp.syncGradients();
+          tidy(() => {
+            scaler.step(optimizer);
+            scaler.update();
+            optimizer.zeroGrad();
+            ema?.update();
+          });
+        }
         step++;
         batch = b.index + 1;
         const seconds = (Date.now() - epochStart) / 1000;
@@ -250,13 +290,18 @@ export class Trainer {
           const info: StepInfo = { epoch, epochs: config.epochs, batch, batches, loss: (lossSum.item() as number) / seen, lr,
             imagesPerSecond: (seen - partial.seen) / Math.max(seconds - partial.seconds, 1e-9) };
           const left = ((config.epochs - epoch) * batches - batch) * (seconds / Math.max(batch, 1));
-          this.progress.step(info, left);
+          progress.step(info, left);
           onBatchEnd?.(info);
         }
         await yieldToEventLoop();
-        if (signal?.aborted && batch < batches) {
-          checkpoint('last', { epoch, batch, step }, { lossSum: lossSum.item() as number, correct: correct.item() as number, seen, seconds });
-          this.progress.line(`torchnode: stopped at epoch ${epoch + 1}, batch ${batch}; checkpoint written to ${path.join(config.out, 'last.safetensors')}`);
+        // every rank stops at the same step, whichever of them was signalled
+        const stopNow = dist ? await anyRank(dist, signal?.aborted ?? false) : signal?.aborted;
+        if (stopNow && batch < batches) {
+          // the epoch's running sums over all ranks: rank 0 alone carries them on after a resume
+          const [l, k, n] = dist ? await sumAcross(dist, [lossSum.item() as number, correct.item() as number, seen])
+            : [lossSum.item() as number, correct.item() as number, seen];
+          checkpoint('last', { epoch, batch, step }, { lossSum: l!, correct: k!, seen: n!, seconds });
+          progress.line(`torchnode: stopped at epoch ${epoch + 1}, batch ${batch}; checkpoint written to ${path.join(config.out, 'last.safetensors')}`);
           interrupted = true;
           break;
         }
@@ -266,28 +311,34 @@ export class Trainer {
         break;
       }
       const seconds = (Date.now() - epochStart) / 1000;
-      const trainLoss = (lossSum.item() as number) / seen;
-      const trainAccuracy = (correct.item() as number) / seen;
+      const [lossTotal, correctTotal, seenTotal] = dist ? await sumAcross(dist, [lossSum.item() as number, correct.item() as number, seen])
+        : [lossSum.item() as number, correct.item() as number, seen];
+      const trainLoss = lossTotal! / seenTotal!;
+      const trainAccuracy = correctTotal! / seenTotal!;
       release();
       partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
       if (ema && emaEval) ema.copyTo(emaEval);
-      const evaluated = testData ? evaluate(emaEval ?? model, testData, config) : null;
+      const evaluated = testData ? await evaluateAcross(emaEval ?? model, testData, config, dist) : null;
       const result: EpochResult = { epoch: epoch + 1, trainLoss, trainAccuracy, testLoss: evaluated?.loss ?? null,
-        testAccuracy: evaluated?.accuracy ?? null, lr, seconds, imagesPerSecond: seen / seconds };
+        testAccuracy: evaluated?.accuracy ?? null, lr, seconds, imagesPerSecond: seenTotal! / seconds };
       history.push(result);
       const improved = result.testAccuracy !== null && (best === null || result.testAccuracy > best);
       if (improved) best = result.testAccuracy;
-      appendFileSync(path.join(config.out, 'metrics.jsonl'), `${JSON.stringify(result)}\n`);
-      writeAtomic(path.join(config.out, 'curves.svg'), curvesSvg(history));
+      if (lead) {
+        appendFileSync(path.join(config.out, 'metrics.jsonl'), `${JSON.stringify(result)}\n`);
+        writeAtomic(path.join(config.out, 'curves.svg'), curvesSvg(history));
+      }
       checkpoint('last', { epoch: epoch + 1, batch: 0, step }, partial);
       if (improved) checkpoint('best', { epoch: epoch + 1, batch: 0, step }, partial);
-      this.progress.line(`epoch ${epoch + 1}/${config.epochs}: train loss ${trainLoss.toFixed(4)} acc ${(trainAccuracy * 100).toFixed(2)}%` +
+      progress.line(`epoch ${epoch + 1}/${config.epochs}: train loss ${trainLoss.toFixed(4)} acc ${(trainAccuracy * 100).toFixed(2)}%` +
         (result.testAccuracy === null ? '' : `, test loss ${result.testLoss!.toFixed(4)} acc ${(result.testAccuracy * 100).toFixed(2)}%`) +
         `, ${seconds.toFixed(1)} s, ${Math.round(result.imagesPerSecond)} img/s`);
       onEpochEnd?.(result);
-      if (signal?.aborted && epoch + 1 < config.epochs) interrupted = true;
+      const stopAfterEpoch = dist ? await anyRank(dist, signal?.aborted ?? false) : signal?.aborted;
+      if (stopAfterEpoch && epoch + 1 < config.epochs) interrupted = true;
     }
     capturable?.dispose();
+    ddp?.release();
     trainData.dispose();
     testData?.dispose();
     emaEval?.dispose();
@@ -306,6 +357,19 @@ export class Trainer {
  * const { accuracy } = train.evaluate(model, testPipeline, { amp: 'none', tta: true, device: 'cpu' });
  */
 export function evaluate(model: Module, data: ImagePipeline, config: Pick<TrainConfig, 'amp' | 'tta' | 'device'>): { loss: number; accuracy: number } {
+  const s = evaluateSums(model, data, config);
+  return { loss: s.lossSum / s.seen, accuracy: s.correct / s.seen };
+}
+
+// Each rank evaluates its share; the sums are added up across ranks.
+async function evaluateAcross(model: Module, data: ImagePipeline, config: Pick<TrainConfig, 'amp' | 'tta' | 'device'>,
+  dist: DistributedRun | null): Promise<{ loss: number; accuracy: number }> {
+  const s = evaluateSums(model, data, config);
+  const [lossSum, correct, seen] = dist ? await sumAcross(dist, [s.lossSum, s.correct, s.seen]) : [s.lossSum, s.correct, s.seen];
+  return { loss: lossSum! / seen!, accuracy: correct! / seen! };
+}
+
+function evaluateSums(model: Module, data: ImagePipeline, config: Pick<TrainConfig, 'amp' | 'tta' | 'device'>): { lossSum: number; correct: number; seen: number } {
   const wasTraining = model.training;
   model.eval();
   const lossSum = keep(zeros([], { device: config.device, dtype: 'float64' }));
@@ -326,7 +390,7 @@ export function evaluate(model: Module, data: ImagePipeline, config: Pick<TrainC
       y.dispose();
     }));
   }
-  const out = { loss: (lossSum.item() as number) / seen, accuracy: (correct.item() as number) / seen };
+  const out = { lossSum: lossSum.item() as number, correct: correct.item() as number, seen };
   lossSum.dispose();
   correct.dispose();
   model.train(wasTraining);

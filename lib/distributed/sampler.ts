@@ -1,0 +1,94 @@
+// Each rank's disjoint share of an epoch: one seeded permutation, the same on every rank, dealt
+// out round-robin, so that one epoch over all ranks covers the data set once.
+import { z } from 'zod';
+
+import { parseOptions } from '../options.js';
+import { defaultProcessGroup } from './process-group.js';
+
+const samplerOptions = z.strictObject({
+  /** Samples in the data set. */
+  size: z.number().int().min(0).describe('a non-negative integer'),
+  rank: z.number().int().min(0).describe('a non-negative integer').optional(),
+  worldSize: z.number().int().positive().describe('a positive integer').optional(),
+  shuffle: z.boolean().describe('a boolean').default(true),
+  seed: z.number().int().min(0).describe('a non-negative integer').default(0),
+  /** Drop the tail that does not divide evenly; otherwise pad with the permutation's first samples. */
+  dropLast: z.boolean().describe('a boolean').default(false),
+  /** With dropLast off: pad to equal shares (training), or leave the last shares one short (evaluation). */
+  pad: z.boolean().describe('a boolean').default(true),
+});
+export type SamplerOptions = z.input<typeof samplerOptions>;
+
+// A 32-bit generator (mulberry32): the permutation must not depend on libtorch's generator state.
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * PyTorch's DistributedSampler: `indices(epoch)` is this rank's share of epoch `epoch`, the
+ * shares of all ranks disjoint (up to padding) and together the whole data set.
+ * rank and worldSize default to the default process group's.
+ *
+ * @example
+ * const sampler = new distributed.DistributedSampler({ size: 50000, seed: 0 });
+ * for (const i of sampler.indices(epoch)) { ... } // 25000 indices on each of 2 ranks
+ */
+export class DistributedSampler {
+  readonly size: number;
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly options: Required<Omit<z.output<typeof samplerOptions>, 'size' | 'rank' | 'worldSize'>>;
+  /** Samples this rank sees in an epoch. */
+  readonly numSamples: number;
+  /** Samples all ranks see in an epoch, padding included. */
+  readonly totalSize: number;
+
+  constructor(options: SamplerOptions) {
+    const { size, rank, worldSize, ...o } = parseOptions(samplerOptions, options, 'new DistributedSampler()');
+    this.size = size;
+    this.worldSize = worldSize ?? defaultProcessGroup().worldSize;
+    this.rank = rank ?? defaultProcessGroup().rank;
+    if (this.rank >= this.worldSize) throw new TypeError(`Expected a rank in 0-${this.worldSize - 1} for rank but received ${this.rank}`);
+    this.options = o;
+    const w = this.worldSize;
+    if (o.dropLast) this.totalSize = Math.floor(size / w) * w;
+    else if (o.pad) this.totalSize = Math.ceil(size / w) * w;
+    else this.totalSize = size;
+    this.numSamples = o.dropLast || o.pad ? this.totalSize / w : Math.floor(size / w) + (this.rank < size % w ? 1 : 0);
+  }
+
+  /** The permutation of epoch `epoch` shared by every rank (identity without shuffle). */
+  permutation(epoch: number): Int32Array {
+    const perm = new Int32Array(this.size);
+    for (let i = 0; i < perm.length; i++) perm[i] = i;
+    if (!this.options.shuffle) return perm;
+    const next = generator(Math.imul(this.options.seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b));
+    for (let i = perm.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      const t = perm[i]!;
+      perm[i] = perm[j]!;
+      perm[j] = t;
+    }
+    return perm;
+  }
+
+  /** This rank's indices for epoch `epoch`: every worldSize-th sample of the padded permutation. */
+  indices(epoch: number): Int32Array {
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new TypeError(`Expected a non-negative integer for epoch but received ${epoch}`);
+    const perm = this.permutation(epoch);
+    const out = new Int32Array(this.numSamples);
+    for (let k = 0; k < out.length; k++) {
+      const i = this.rank + k * this.worldSize;
+      // padding repeats the permutation from its start
+      out[k] = perm[i < this.size ? i : (i - this.size) % Math.max(this.size, 1)]!;
+    }
+    return out;
+  }
+}
