@@ -12,7 +12,9 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <algorithm>
 #include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 #include "errors.h"
@@ -88,6 +90,7 @@ c10::intrusive_ptr<c10d::Store> openStore(const InitOptions& o) {
 
 // Every rank announces its world size, then waits for all the others, naming the ones missing.
 void rendezvous(c10d::Store& store, const InitOptions& o) {
+  const std::string abortKey = "torchnode/abort";
   std::string mine = std::to_string(o.size);
   if (store.add(joinKey(o.rank) + "/count", 1) > 1) {
     throw std::runtime_error("rank " + std::to_string(o.rank) + " joined twice: two processes were given the same rank");
@@ -97,24 +100,41 @@ void rendezvous(c10d::Store& store, const InitOptions& o) {
   std::vector<bool> seen(o.size, false);
   for (;;) {
     std::vector<int> missing;
-    for (int r = 0; r < o.size; r++) {
-      if (seen[r]) continue;
-      if (!store.check({joinKey(r)})) {
-        missing.push_back(r);
-        continue;
+    try {
+      // another rank found the run inconsistent: fail with its reason
+      if (store.check({abortKey})) {
+        auto why = store.get(abortKey);
+        throw std::invalid_argument(std::string(why.begin(), why.end()));
       }
-      seen[r] = true;
-      auto v = store.get(joinKey(r));
-      std::string theirs(v.begin(), v.end());
-      if (theirs != mine) {
-        throw std::runtime_error("world size mismatch: rank " + std::to_string(o.rank) + " has worldSize " + mine +
-                                 " but rank " + std::to_string(r) + " has " + theirs);
+      for (int r = 0; r < o.size; r++) {
+        if (seen[r]) continue;
+        if (!store.check({joinKey(r)})) {
+          missing.push_back(r);
+          continue;
+        }
+        seen[r] = true;
+        auto v = store.get(joinKey(r));
+        std::string theirs(v.begin(), v.end());
+        if (theirs != mine) {
+          // the lower rank first, so every rank words it the same way
+          int lo = std::min(o.rank, r), hi = std::max(o.rank, r);
+          std::string why = "world size mismatch: rank " + std::to_string(lo) + " has worldSize " + (lo == o.rank ? mine : theirs) +
+                            ", rank " + std::to_string(hi) + " has " + (hi == o.rank ? mine : theirs);
+          store.set(abortKey, std::vector<uint8_t>(why.begin(), why.end()));
+          // rank 0 serves the store: keep it up a moment so the others can read the reason
+          if (o.rank == 0) std::this_thread::sleep_for(std::min(o.timeout, milliseconds(500)));
+          throw std::invalid_argument(why);
+        }
       }
+    } catch (const std::invalid_argument&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw std::runtime_error("rank " + std::to_string(o.rank) + " lost the store (served by rank 0, which may have failed): " +
+                               messageOf(e));
     }
     if (missing.empty()) return;
     if (Clock::now() >= until) {
-      throw std::runtime_error(ranksText(missing, o.size) + " did not join within " +
-                               std::to_string(o.timeout.count()) + " ms");
+      throw std::runtime_error(ranksText(missing, o.size) + " did not join within " + std::to_string(o.timeout.count()) + " ms");
     }
     std::this_thread::sleep_for(milliseconds(20));
   }

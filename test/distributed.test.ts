@@ -138,8 +138,8 @@ test('initProcessGroup: clear errors for a bad init method, a missing rank, a po
     d.newGroup({ initMethod: `tcp://127.0.0.1:${port}`, rank: 1, worldSize: 3, timeoutMs: 3000 }),
   ]);
   assert.deepEqual(results.map((r) => r.status === 'rejected' && (r.reason as Error).message), [
-    'initProcessGroup failed: world size mismatch: rank 0 has worldSize 2 but rank 1 has 3',
-    'initProcessGroup failed: world size mismatch: rank 1 has worldSize 3 but rank 0 has 2',
+    'initProcessGroup failed: world size mismatch: rank 0 has worldSize 2, rank 1 has 3',
+    'initProcessGroup failed: world size mismatch: rank 0 has worldSize 2, rank 1 has 3',
   ]);
 });
 
