@@ -181,6 +181,16 @@ test('CapturableStep refuses what it cannot capture, with messages that say why'
     });
     assert.throws(() => { opt.lrTensor = torch.tensor([0.1]); }, { name: 'TypeError', message: /^Expected a 0-d floating-point Tensor or null for lrTensor but received / });
   });
+  const worldSize = process.env.WORLD_SIZE;
+  process.env.WORLD_SIZE = '2';
+  try {
+    assert.throws(() => torch.train.resolveConfig({ capturable: true, device: 'cpu' }), {
+      name: 'TypeError', message: 'capturable does not run under torchnode launch yet: DDP averages the gradients between backward and the update, outside the step',
+    });
+  } finally {
+    if (worldSize === undefined) delete process.env.WORLD_SIZE;
+    else process.env.WORLD_SIZE = worldSize;
+  }
   assert.throws(() => torch.train.resolveConfig({ capturable: true, optimizer: 'adamw', device: 'cpu' }), {
     name: 'TypeError', message: "capturable needs optimizer 'sgd' (AdamW's bias correction reads the step count on the host)",
   });

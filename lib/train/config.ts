@@ -68,6 +68,9 @@ export function resolveConfig(options: TrainOptions | undefined): TrainConfig {
   const recipe = device === 'cpu' ? CPU_RECIPE : CUDA_RECIPE;
   if (o.amp === 'fp16' && device === 'cpu') throw new TypeError('amp fp16 needs a CUDA device; use bf16 on the CPU');
   if (o.capturable && o.optimizer !== 'sgd') throw new TypeError("capturable needs optimizer 'sgd' (AdamW's bias correction reads the step count on the host)");
+  if (o.capturable && Number(process.env.WORLD_SIZE ?? '1') > 1) {
+    throw new TypeError('capturable does not run under torchnode launch yet: DDP averages the gradients between backward and the update, outside the step');
+  }
   if (o.capturable && o.amp === 'fp16') throw new TypeError("capturable needs amp 'none' or 'bf16' (fp16's GradScaler reads the device every step)");
   return {
     ...o,
