@@ -4,16 +4,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 
 import * as torch from 'torchnode';
+import { cifar10CacheDir } from '../lib/data/home.js';
 
 import { fixturesDir } from './helpers.js';
 
 const root = path.resolve(fixturesDir, '..', '..');
-const cifar = path.join(homedir(), '.cache', 'torchnode', 'cifar10', 'cifar-10-batches-bin');
+// where torchnode's own loader keeps it (TORCHNODE_HOME, XDG_CACHE_HOME or ~/.cache)
+const cifar = cifar10CacheDir();
 
 function whyNot(): string | null {
   if (!torch.distributed.availableBackends().gloo) return 'torchnode was built without Gloo';

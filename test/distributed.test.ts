@@ -4,11 +4,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'node:test';
 
 import * as torch from 'torchnode';
+import { cifar10CacheDir } from '../lib/data/home.js';
 
 import { fixturesDir } from './helpers.js';
 
@@ -235,7 +236,8 @@ test('launch: torchrun variables, prefixed output, and every rank stopped with a
   assert.equal(badRank.stderr, 'torchnode launch: Expected a node rank in 0-1 for --node-rank but received 2 (see torchnode launch --help)\n');
 });
 
-const cifar = path.join(homedir(), '.cache', 'torchnode', 'cifar10', 'cifar-10-batches-bin');
+// where torchnode's own loader keeps it (TORCHNODE_HOME, XDG_CACHE_HOME or ~/.cache)
+const cifar = cifar10CacheDir();
 const withCifar = existsSync(cifar) && d.availableBackends().gloo ? {} : { skip: `needs Gloo and the CIFAR-10 cache at ${cifar}` };
 
 test('torchnode train under launch: only rank 0 reports and writes; a stopped run resumes on both ranks', withCifar, async () => {
