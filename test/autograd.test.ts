@@ -3,21 +3,10 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 
 import * as torch from 'torchnode';
+import { mulberry32 } from '../lib/mulberry32.js';
 import { assertClose } from './helpers.js';
 
 const F = torch.nn.functional;
-
-/** A small deterministic PRNG (mulberry32), so that inputs do not depend on libtorch's generator. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Input {
   shape: number[];
@@ -31,7 +20,7 @@ interface Input {
  * The output is reduced to a scalar with fixed random weights, so every output element matters.
  */
 function gradcheck(f: (...xs: torch.Tensor[]) => torch.Tensor, inputs: Input[], { seed = 1, eps = 1e-6, rtol = 1e-6, atol = 1e-8 } = {}): void {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const values = inputs.map(({ shape, lo = -1, hi = 1 }) =>
     Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => lo + (hi - lo) * rand()));
   const base = torch.memory().liveTensors;

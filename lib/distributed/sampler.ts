@@ -2,6 +2,7 @@
 // out round-robin, so that one epoch over all ranks covers the data set once.
 import { z } from 'zod';
 
+import { mulberry32 } from '../mulberry32.js';
 import { parseOptions } from '../options.js';
 import { defaultProcessGroup } from './process-group.js';
 
@@ -18,18 +19,6 @@ const samplerOptions = z.strictObject({
   pad: z.boolean().describe('a boolean').default(true),
 });
 export type SamplerOptions = z.input<typeof samplerOptions>;
-
-// A 32-bit generator (mulberry32): the permutation must not depend on libtorch's generator state.
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * PyTorch's DistributedSampler: `indices(epoch)` is this rank's share of epoch `epoch`, the
@@ -69,7 +58,7 @@ export class DistributedSampler {
     const perm = new Int32Array(this.size);
     for (let i = 0; i < perm.length; i++) perm[i] = i;
     if (!this.options.shuffle) return perm;
-    const next = generator(Math.imul(this.options.seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b));
+    const next = mulberry32(Math.imul(this.options.seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b));
     for (let i = perm.length - 1; i > 0; i--) {
       const j = Math.floor(next() * (i + 1));
       const t = perm[i]!;
