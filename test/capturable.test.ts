@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import test from 'node:test';
+import test, { after } from 'node:test';
 
 import * as torch from 'torchnode';
 import type { EpochResult, FitResult } from '../lib/train/trainer.js';
@@ -33,11 +33,23 @@ async function run(options: torch.train.TrainOptions, out: string, losses: numbe
 // OneCycle changes the rate every step: the capturable run follows it through the lr tensor
 const small = { model: 'resnet20', epochs: 2, batchSize: 64, limitTrain: 320, limitTest: 128, device: 'cpu', seed: 5, logEvery: 1, ema: 0.9 } as const;
 
-test('the capturable step trains exactly as the eager loop: every logged loss, the epoch figures and the weights bit for bit', async () => {
-  const eager = tmp('eager');
-  const captured = tmp('capturable');
+/** Runs `fn` with fresh output folders named `names`, removed afterwards. */
+async function withDirs(names: string[], fn: (...dirs: string[]) => Promise<void>): Promise<void> {
+  const dirs = names.map(tmp);
   try {
-    const eagerLosses: number[] = [];
+    await fn(...dirs);
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+// The eager run of `small`, trained once and compared against by two tests.
+const eagerSmall = { dir: tmp('eager'), losses: [] as number[], result: null as Promise<FitResult> | null };
+const eagerBaseline = () => (eagerSmall.result ??= run(small, eagerSmall.dir, eagerSmall.losses));
+after(() => rmSync(eagerSmall.dir, { recursive: true, force: true }));
+
+test('the capturable step trains exactly as the eager loop: every logged loss, the epoch figures and the weights bit for bit', () =>
+  withDirs(['capturable'], async (captured) => {
     const capturedLosses: number[] = [];
     const proto = torch.train.CapturableStep.prototype;
     const original = proto.run;
@@ -46,55 +58,39 @@ test('the capturable step trains exactly as the eager loop: every logged loss, t
     let a: FitResult;
     let b: FitResult;
     try {
-      a = await run(small, eager, eagerLosses);
+      a = await eagerBaseline();
       assert.equal(captureSteps, 0);
-      b = await run({ ...small, capturable: true }, captured, capturedLosses);
+      b = await run({ ...small, capturable: true }, captured!, capturedLosses);
     } finally {
       proto.run = original;
     }
     assert.equal(captureSteps, 10, 'every step of the second run went through CapturableStep');
-    assert.equal(eagerLosses.length, 10);
-    assert.deepEqual(capturedLosses, eagerLosses);
+    assert.equal(eagerSmall.losses.length, 10);
+    assert.deepEqual(capturedLosses, eagerSmall.losses);
     assert.deepEqual(figures(b), figures(a));
-    assertSameWeights(eager, captured);
-  } finally {
-    rmSync(eager, { recursive: true, force: true });
-    rmSync(captured, { recursive: true, force: true });
-  }
-});
+    assertSameWeights(eagerSmall.dir, captured!);
+  }));
 
-test('the capturable step under bf16 autocast equals the eager bf16 loop', async () => {
-  const eager = tmp('eager-bf16');
-  const captured = tmp('capturable-bf16');
-  const options = { ...small, epochs: 1, limitTrain: 128, limitTest: 64, amp: 'bf16' } as const;
-  try {
-    const a = await run(options, eager);
-    const b = await run({ ...options, capturable: true }, captured);
+test('the capturable step under bf16 autocast equals the eager bf16 loop', () =>
+  withDirs(['eager-bf16', 'capturable-bf16'], async (eager, captured) => {
+    const options = { ...small, epochs: 1, limitTrain: 128, limitTest: 64, amp: 'bf16' } as const;
+    const a = await run(options, eager!);
+    const b = await run({ ...options, capturable: true }, captured!);
     assert.deepEqual(figures(b), figures(a));
-    assertSameWeights(eager, captured);
-  } finally {
-    rmSync(eager, { recursive: true, force: true });
-    rmSync(captured, { recursive: true, force: true });
-  }
-});
+    assertSameWeights(eager!, captured!);
+  }));
 
-test('a capturable run stopped mid-epoch and resumed ends exactly where the uninterrupted eager run does', async () => {
-  const eager = tmp('eager-resume');
-  const stopped = tmp('capturable-resume');
-  try {
-    const a = await run(small, eager);
+test('a capturable run stopped mid-epoch and resumed ends exactly where the uninterrupted eager run does', () =>
+  withDirs(['capturable-resume'], async (stopped) => {
+    const a = await eagerBaseline();
     const stop = new AbortController();
     let batches = 0;
-    const first = await run({ ...small, capturable: true }, stopped, [], stop.signal, () => { if (++batches === 3) stop.abort(); });
+    const first = await run({ ...small, capturable: true }, stopped!, [], stop.signal, () => { if (++batches === 3) stop.abort(); });
     assert.equal(first.interrupted, true);
-    const rest = await run({ ...small, capturable: true, resume: true }, stopped);
+    const rest = await run({ ...small, capturable: true, resume: true }, stopped!);
     assert.deepEqual(figures(rest), figures(a));
-    assertSameWeights(eager, stopped);
-  } finally {
-    rmSync(eager, { recursive: true, force: true });
-    rmSync(stopped, { recursive: true, force: true });
-  }
-});
+    assertSameWeights(eagerSmall.dir, stopped!);
+  }));
 
 /** A small conv net on random data: the step on its own against a hand-written eager loop. */
 function tinyNet(): torch.nn.Module {
