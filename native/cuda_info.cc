@@ -15,6 +15,8 @@ bool cudaCompiled() { return true; }
 std::string cudaDeviceName(int index) { return at::cuda::getDeviceProperties(index)->name; }
 
 CudaMemory cudaMemory(int index) {
+  // Until the first CUDA allocation the allocator knows no device (getDeviceStats would throw).
+  if (!c10::cuda::CUDACachingAllocator::get()->initialized()) return {0, 0, 0};
   auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
   // index 0 of each stat array is the aggregate over pool kinds
   return {stats.allocated_bytes[0].current, stats.reserved_bytes[0].current,

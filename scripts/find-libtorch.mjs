@@ -28,6 +28,9 @@ function checkLayout(includeDirs, libraryDir) {
   return missing;
 }
 
+// Headers that cuda_runtime_api.h and cuda_fp16.h include, and the pip wheel that has each.
+export const CUDA_HEADER_WHEELS = [['crt/host_defines.h', 'nvidia-cuda-crt'], ['nv/target', 'nvidia-cuda-cccl']];
+
 function cudaFromDirs(libraryDir, includeCandidates, libCandidates) {
   if (!existsSync(path.join(libraryDir, 'libtorch_cuda.so'))) return null;
   const includeDirs = includeCandidates.filter((d) => existsSync(path.join(d, 'cuda_runtime_api.h')));
@@ -35,7 +38,11 @@ function cudaFromDirs(libraryDir, includeCandidates, libCandidates) {
   const extra = includeCandidates.filter((d) => existsSync(d) && !includeDirs.includes(d));
   const libraryDirs = libCandidates.filter((d) => existsSync(d) &&
     readdirSync(d).some((f) => f.startsWith('libcudart.so')));
-  return { includeDirs: includeDirs.length ? [...includeDirs, ...extra] : [], libraryDirs };
+  const all = includeDirs.length ? [...includeDirs, ...extra] : [];
+  // pip's nvidia-cuda-runtime wheel ships cuda_runtime_api.h without the headers it includes:
+  // those come in nvidia-cuda-crt and nvidia-cuda-cccl (a CUDA toolkit has them all).
+  const missingHeaders = all.length ? CUDA_HEADER_WHEELS.filter(([file]) => !all.some((d) => existsSync(path.join(d, file)))) : [];
+  return { includeDirs: all, libraryDirs, missingHeaders };
 }
 
 function fromLibtorchDir(dir, tried) {

@@ -44,15 +44,28 @@ function locate() {
   return result.found;
 }
 
+// PyTorch's own extension builder moved to C++20 with 2.12; older headers want C++17.
+function cxxStandard(version) {
+  const [major, minor] = String(version).split('.').map(Number);
+  return major > 2 || (major === 2 && minor >= 12) ? 20 : 17;
+}
+
 function cmakeDefines(lib) {
   const defs = {
     TORCHNODE_TORCH_INCLUDE_DIRS: lib.includeDirs.join(';'),
     TORCHNODE_TORCH_LIBRARY_DIR: lib.libraryDir,
     TORCHNODE_CXX11_ABI: String(lib.cxx11Abi),
+    TORCHNODE_CXX_STANDARD: String(cxxStandard(lib.version)),
   };
   if (lib.cuda) {
     if (!lib.cuda.libraryDirs.length) fail(`libtorch at ${lib.libraryDir} has CUDA but no libcudart was found next to it`);
     if (!lib.cuda.includeDirs.length) fail('libtorch has CUDA but the CUDA headers (cuda_runtime_api.h) were not found; set CUDA_HOME');
+    if (lib.cuda.missingHeaders.length) {
+      const wheels = lib.cuda.missingHeaders.map(([, wheel]) => `${wheel}==${lib.cudaVersion ?? '13.0'}.*`).join(' ');
+      fail(`libtorch has CUDA but these CUDA headers are missing: ${lib.cuda.missingHeaders.map(([file]) => file).join(', ')} ` +
+        `(searched ${lib.cuda.includeDirs.join(', ')}). Install them into that PyTorch's Python, then rebuild:\n` +
+        `  python3 -m pip install ${wheels}\nor set CUDA_HOME to a CUDA ${lib.cudaVersion ?? ''} toolkit.`);
+    }
     defs.TORCHNODE_CUDA = 'ON';
     defs.TORCHNODE_CUDA_INCLUDE_DIRS = lib.cuda.includeDirs.join(';');
     defs.TORCHNODE_CUDA_LIBRARY_DIRS = lib.cuda.libraryDirs.join(';');
