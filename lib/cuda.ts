@@ -1,37 +1,9 @@
-// torch.cuda and torch.backends: device queries and the cuDNN/TF32 switches.
-import { checkDevice } from './device.js';
+// torch.cuda (cuda-api.ts) and torch.backends: the cuDNN/TF32 switches.
 import { describe } from './errors.js';
 import { native } from './native.js';
 
-function deviceIndex(device: number | string | undefined): number {
-  if (device === undefined) {
-    checkDevice('cuda');
-    return 0;
-  }
-  if (typeof device === 'number') {
-    if (!Number.isInteger(device) || device < 0) throw new TypeError(`Expected a CUDA device index for device but received ${describe(device)}`);
-    checkDevice(`cuda:${device}`);
-    return device;
-  }
-  const d = checkDevice(device);
-  if (!d.startsWith('cuda')) throw new TypeError(`Expected a CUDA device for device but received ${describe(device)}`);
-  return d === 'cuda' ? 0 : Number(d.slice(5));
-}
-
-/** torch.cuda */
-export const cuda = {
-  /** Whether a CUDA device can be used. @example if (torch.cuda.isAvailable()) x = x.cuda(); */
-  isAvailable: (): boolean => native.cudaIsAvailable(),
-  deviceCount: (): number => native.cudaDeviceCount(),
-  /** Waits for all queued work on a device. */
-  synchronize: (device?: number | string): void => native.cudaSynchronize(deviceIndex(device)),
-  getDeviceName: (device?: number | string): string => native.cudaDeviceName(deviceIndex(device)),
-  memoryAllocated: (device?: number | string): number => native.cudaMemoryStats(deviceIndex(device)).allocatedBytes,
-  memoryReserved: (device?: number | string): number => native.cudaMemoryStats(deviceIndex(device)).reservedBytes,
-  maxMemoryAllocated: (device?: number | string): number => native.cudaMemoryStats(deviceIndex(device)).peakAllocatedBytes,
-  /** Returns cached, unused blocks to the driver. */
-  emptyCache: (): void => native.cudaEmptyCache(),
-};
+/** torch.cuda: devices, memory, streams, events and graphs. */
+export * as cuda from './cuda-api.js';
 
 function boolSetter(name: string, flag: Parameters<typeof native.setBackendFlag>[0]): (v: boolean) => void {
   return (v: boolean) => {

@@ -24,3 +24,19 @@ export function checkDevice(device: unknown, what = 'device'): Device {
   }
   return device as Device;
 }
+
+/** The CUDA device index a number or device string names (0 when undefined), checked to exist. */
+export function cudaDeviceIndex(device: number | string | undefined): number {
+  if (device === undefined) {
+    checkDevice('cuda');
+    return 0;
+  }
+  if (typeof device === 'number') {
+    if (!Number.isInteger(device) || device < 0) throw new TypeError(`Expected a CUDA device index for device but received ${describe(device)}`);
+    checkDevice(`cuda:${device}`);
+    return device;
+  }
+  const d = checkDevice(device);
+  if (!d.startsWith('cuda')) throw new TypeError(`Expected a CUDA device for device but received ${describe(device)}`);
+  return d === 'cuda' ? 0 : Number(d.slice(5));
+}

@@ -13,6 +13,10 @@ export type Handle = { readonly __handle: unique symbol };
 export type TraceHandle = { readonly __trace: unique symbol };
 /** A c10d process group (native). */
 export type GroupHandle = { readonly __group: unique symbol };
+/** A CUDA graph, stream or event (native). */
+export type CudaGraphHandle = { readonly __cudaGraph: unique symbol };
+export type CudaStreamHandle = { readonly __cudaStream: unique symbol };
+export type CudaEventHandle = { readonly __cudaEvent: unique symbol };
 /** DistributedDataParallel's gradient reducer (native). */
 export type ReducerHandle = { readonly __reducer: unique symbol };
 
@@ -82,6 +86,31 @@ export interface NativeAddon {
   cudaEmptyCache(): void;
   cudnnInfo(): { available: boolean; version: number | null; benchmark: boolean; deterministic: boolean };
   setBackendFlag(name: 'benchmark' | 'deterministic' | 'allowTF32Cudnn' | 'allowTF32Matmul', value: boolean): void;
+  cudaGraphNew(): CudaGraphHandle;
+  cudaGraphCaptureBegin(g: CudaGraphHandle, device: number, pool: readonly [number, number] | null,
+    mode: 'global' | 'thread_local' | 'relaxed', stream: CudaStreamHandle | null): void;
+  cudaGraphCaptureEnd(g: CudaGraphHandle): void;
+  cudaGraphAbort(g: CudaGraphHandle): void;
+  cudaGraphReplay(g: CudaGraphHandle): void;
+  cudaGraphReset(g: CudaGraphHandle): void;
+  cudaGraphPool(g: CudaGraphHandle): [number, number];
+  cudaGraphPoolHandle(): [number, number];
+  cudaIsCapturing(): boolean;
+  cudaStreamNew(device: number, highPriority: boolean): CudaStreamHandle;
+  cudaStreamCurrent(device: number): CudaStreamHandle;
+  cudaStreamDefault(device: number): CudaStreamHandle;
+  /** Makes the stream current on its device; returns the one that was. */
+  cudaStreamSet(s: CudaStreamHandle): CudaStreamHandle;
+  cudaStreamInfo(s: CudaStreamHandle): { device: number; id: number; priority: number; isDefault: boolean };
+  cudaStreamQuery(s: CudaStreamHandle): boolean;
+  cudaStreamSynchronize(s: CudaStreamHandle): void;
+  cudaStreamWaitStream(s: CudaStreamHandle, other: CudaStreamHandle): void;
+  cudaEventNew(enableTiming: boolean, blocking: boolean): CudaEventHandle;
+  cudaEventRecord(e: CudaEventHandle, s: CudaStreamHandle): void;
+  cudaEventWait(e: CudaEventHandle, s: CudaStreamHandle): void;
+  cudaEventQuery(e: CudaEventHandle): boolean;
+  cudaEventSynchronize(e: CudaEventHandle): void;
+  cudaEventElapsed(e: CudaEventHandle, end: CudaEventHandle): number;
   autocastEnter(device: 'cpu' | 'cuda', enabled: boolean, dtype: number): [boolean, number];
   autocastExit(device: 'cpu' | 'cuda', enabled: boolean, dtype: number): void;
   traceBegin(input: Handle): void;

@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "autocast.h"
+#include "cuda_graph.h"
 #include "dispatch.h"
 #include "distributed_api.h"
 #include "errors.h"
@@ -66,6 +67,29 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<CudaEmptyCache>(env, exports, "cudaEmptyCache");
   add<CudnnInfo>(env, exports, "cudnnInfo");
   add<SetCudnnFlags>(env, exports, "setBackendFlag");
+  add<CudaGraphNew>(env, exports, "cudaGraphNew");
+  add<CudaGraphCaptureBegin>(env, exports, "cudaGraphCaptureBegin");
+  add<CudaGraphCaptureEnd>(env, exports, "cudaGraphCaptureEnd");
+  add<CudaGraphAbort>(env, exports, "cudaGraphAbort");
+  add<CudaGraphReplay>(env, exports, "cudaGraphReplay");
+  add<CudaGraphReset>(env, exports, "cudaGraphReset");
+  add<CudaGraphPool>(env, exports, "cudaGraphPool");
+  add<CudaGraphPoolHandle>(env, exports, "cudaGraphPoolHandle");
+  add<CudaIsCapturing>(env, exports, "cudaIsCapturing");
+  add<CudaStreamNew>(env, exports, "cudaStreamNew");
+  add<CudaStreamCurrent>(env, exports, "cudaStreamCurrent");
+  add<CudaStreamDefault>(env, exports, "cudaStreamDefault");
+  add<CudaStreamSet>(env, exports, "cudaStreamSet");
+  add<CudaStreamInfo>(env, exports, "cudaStreamInfo");
+  add<CudaStreamQuery>(env, exports, "cudaStreamQuery");
+  add<CudaStreamSynchronize>(env, exports, "cudaStreamSynchronize");
+  add<CudaStreamWaitStream>(env, exports, "cudaStreamWaitStream");
+  add<CudaEventNew>(env, exports, "cudaEventNew");
+  add<CudaEventRecord>(env, exports, "cudaEventRecord");
+  add<CudaEventWait>(env, exports, "cudaEventWait");
+  add<CudaEventQuery>(env, exports, "cudaEventQuery");
+  add<CudaEventSynchronize>(env, exports, "cudaEventSynchronize");
+  add<CudaEventElapsed>(env, exports, "cudaEventElapsed");
   add<AutocastEnter>(env, exports, "autocastEnter");
   add<AutocastExit>(env, exports, "autocastExit");
   add<TraceBegin>(env, exports, "traceBegin");

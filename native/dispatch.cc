@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "convert.h"
+#include "cuda_graph.h"
 #include "errors.h"
 #include "state.h"
 #include "trace.h"
@@ -105,7 +106,9 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
   }
   Recorder* recorder = state.recorder.get();
   if (recorder) recorder->recordCall(env, op, info, stack);
+  if (state.capturing) checkCapturable(env, op, stack, false);
   op.handle.callBoxed(&stack);
+  if (state.capturing) checkCapturable(env, op, stack, true);
 
   size_t n = stack.size();
   Napi::Value result = env.Undefined();

@@ -21,6 +21,7 @@ struct AddonState {
   int64_t unreportedBytes = 0;         // change not yet passed on to V8 (sent in batches)
   std::shared_ptr<Recorder> recorder;  // set while a trace is being recorded
   torch::jit::Stack stack;             // CallOp's arguments, reused: an environment runs on one thread
+  int capturing = 0;                   // CUDA graphs capturing on this thread: CallOp checks what they capture
 };
 
 inline AddonState& stateOf(Napi::Env env) { return *env.GetInstanceData<AddonState>(); }

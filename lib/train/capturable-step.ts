@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { autocast } from '../autocast.js';
 import { noGrad } from '../autograd.js';
 import { empty, zeros } from '../creation.js';
+import { CUDAGraph, graph } from '../cuda-graph.js';
 import type { Device } from '../device.js';
 import type { DType } from '../dtype.js';
 import { describe } from '../errors.js';
@@ -28,6 +29,10 @@ const stepOptions = z.strictObject({
   channelsLast: z.boolean().describe('a boolean').default(false),
   amp: z.enum(['none', 'bf16']).describe("'none' or 'bf16' (fp16 needs a GradScaler, which reads the device)").default('none'),
   labelSmoothing: z.number().min(0).max(1).describe('a number in [0, 1]').default(0),
+  /** On CUDA, capture the step in a CUDA graph after the warm-up steps and replay it (default: on CUDA). */
+  cudaGraph: z.boolean().describe('a boolean').optional(),
+  /** Eager steps before the capture: cuDNN picks its algorithms, optimizer state comes into being. */
+  warmupSteps: z.number().int().min(1).describe('a positive integer').default(3),
 });
 
 /** Options of {@link CapturableStep}. */
@@ -65,6 +70,9 @@ export class CapturableStep {
   readonly #ema: EMA | null;
   readonly #params: Tensor[];
   readonly #options: z.output<typeof stepOptions>;
+  readonly #useGraph: boolean;
+  #graph: CUDAGraph | null = null;
+  #eagerSteps = 0;
   #disposed = false;
 
   constructor(model: Module, optimizer: SGD, options: CapturableStepOptions, ema: EMA | null = null) {
@@ -78,6 +86,10 @@ export class CapturableStep {
     this.#params = model.parameters().filter((p) => p.requiresGrad);
     if (this.#params.length === 0) throw new TypeError('new CapturableStep(): the model has no parameters that require gradients');
     const device = this.#params[0]!.device as Device;
+    if (o.cudaGraph && !device.startsWith('cuda')) {
+      throw new TypeError(`new CapturableStep(): cudaGraph needs the model on a CUDA device, but it is on '${device}'`);
+    }
+    this.#useGraph = (o.cudaGraph ?? true) && device.startsWith('cuda');
     this.batchSize = o.batchSize;
     const memoryFormat = o.channelsLast && o.inputShape.length === 3 ? 'channelsLast' as const : 'contiguous' as const;
     this.x = keep(tidy(() => empty([o.batchSize, ...o.inputShape], { dtype: o.inputDtype as DType, device }).contiguous({ memoryFormat })));
@@ -114,9 +126,46 @@ export class CapturableStep {
     });
   }
 
-  /** One step on the loaded batch; enqueues device work only. */
+  /** Whether the step has been captured in a CUDA graph (each run() now replays it). */
+  get graphed(): boolean {
+    return this.#graph !== null;
+  }
+
+  /**
+   * One step on the loaded batch; enqueues device work only. On CUDA (unless `cudaGraph: false`)
+   * the first `warmupSteps` steps run eagerly, the next one is captured in a CUDA graph, and
+   * every step from then on is one replay of it.
+   */
   run(): void {
     this.#live();
+    if (this.#graph === null && this.#useGraph && this.#eagerSteps >= this.#options.warmupSteps) this.#capture();
+    if (this.#graph !== null) {
+      this.#graph.replay();
+      if (this.#ema) this.#ema.numUpdates++;
+    } else {
+      this.#step();
+      this.#eagerSteps++;
+    }
+    this.#seen += this.batchSize;
+  }
+
+  // Records one step without running it: the replay that follows runs it.
+  #capture(): void {
+    const g = new CUDAGraph();
+    const updates = this.#ema?.numUpdates ?? 0;
+    try {
+      graph(g, () => this.#step(), { device: this.x.device });
+    } catch (e) {
+      g.dispose();
+      throw e;
+    } finally {
+      if (this.#ema) this.#ema.numUpdates = updates;
+    }
+    this.#graph = g;
+  }
+
+  // forward, loss, backward, update, zeroed gradients, EMA, metric sums: device work only
+  #step(): void {
     const o = this.#options;
     tidy(() => {
       const forward = () => {
@@ -134,7 +183,6 @@ export class CapturableStep {
         this.correct.add_(logits.argmax(1).eq(this.y).sum());
       });
     });
-    this.#seen += this.batchSize;
   }
 
   /** Mean loss and accuracy since the last reset: the one host-device sync. */
@@ -157,6 +205,8 @@ export class CapturableStep {
     if (this.#disposed) return;
     this.#disposed = true;
     if (this.#optimizer.lrTensor === this.lr) this.#optimizer.lrTensor = null;
+    this.#graph?.dispose();
+    this.#graph = null;
     for (const t of [this.x, this.y, this.lr, this.lossSum, this.correct]) t.dispose();
   }
 

@@ -48,9 +48,15 @@ export const trainOptions = z.strictObject({
    * tensor, gradients zeroed in place, no host reads inside a step (SGD; amp 'none' or 'bf16').
    */
   capturable: bool.default(false),
+  /**
+   * Capture the capturable step in a CUDA graph and replay it: one launch a step instead of
+   * hundreds. Unset: on where the run allows it (CUDA, SGD, amp 'none' or 'bf16', one process).
+   */
+  cudaGraphs: bool.optional(),
 });
 export type TrainOptions = z.input<typeof trainOptions>;
-export type TrainConfig = Required<Omit<z.output<typeof trainOptions>, 'dataDir' | 'dataSource' | 'limitTrain' | 'limitTest' | 'device'>> &
+export type TrainConfig = Required<Omit<z.output<typeof trainOptions>, 'dataDir' | 'dataSource' | 'limitTrain' | 'limitTest' | 'device' | 'cudaGraphs'>> &
+  { cudaGraphs?: boolean } &
   Pick<z.output<typeof trainOptions>, 'dataDir' | 'dataSource' | 'limitTrain' | 'limitTest'> & { device: Device };
 
 /**
@@ -72,15 +78,30 @@ export function resolveConfig(options: TrainOptions | undefined): TrainConfig {
     throw new TypeError('capturable does not run under torchnode launch yet: DDP averages the gradients between backward and the update, outside the step');
   }
   if (o.capturable && o.amp === 'fp16') throw new TypeError("capturable needs amp 'none' or 'bf16' (fp16's GradScaler reads the device every step)");
+  const amp = o.amp ?? recipe.amp;
+  const graphsOff = cudaGraphsWhyNot({ device, optimizer: o.optimizer, amp });
+  if (o.cudaGraphs && graphsOff) throw new TypeError(`cudaGraphs ${graphsOff}`);
+  const cudaGraphs = o.cudaGraphs ?? graphsOff === null;
   return {
     ...o,
     device,
+    cudaGraphs,
+    capturable: o.capturable || cudaGraphs,
     model: o.model ?? recipe.model,
     epochs: o.epochs ?? recipe.epochs,
     batchSize: o.batchSize ?? recipe.batchSize,
     lr: o.lr ?? (o.optimizer === 'adamw' ? 2e-3 : recipe.lr),
-    amp: o.amp ?? recipe.amp,
+    amp,
     channelsLast: o.channelsLast ?? recipe.channelsLast,
     out: o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}`,
   };
+}
+
+/** Why a run cannot train with CUDA graphs, or null when it can. @example train.cudaGraphsWhyNot({ device: 'cpu', optimizer: 'sgd', amp: 'none' }) */
+export function cudaGraphsWhyNot(c: { device: Device; optimizer: 'sgd' | 'adamw'; amp: 'none' | 'bf16' | 'fp16' }): string | null {
+  if (!c.device.startsWith('cuda')) return `needs a CUDA device (the run is on '${c.device}')`;
+  if (c.optimizer !== 'sgd') return "needs optimizer 'sgd' (AdamW's bias correction reads the step count on the host)";
+  if (c.amp === 'fp16') return "needs amp 'none' or 'bf16' (fp16's GradScaler reads the device every step)";
+  if (Number(process.env.WORLD_SIZE ?? '1') > 1) return 'does not run under torchnode launch yet (DDP averages the gradients outside the step)';
+  return null;
 }

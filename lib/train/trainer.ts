@@ -25,7 +25,7 @@ import { DistributedSampler } from '../distributed/sampler.js';
 import { buildModel } from './build-model.js';
 import { CapturableStep } from './capturable-step.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
-import { resolveConfig, type TrainConfig, type TrainOptions } from './config.js';
+import { cudaGraphsWhyNot, resolveConfig, type TrainConfig, type TrainOptions } from './config.js';
 import { curvesSvg, type EpochMetrics } from './curves.js';
 import { anyRank, joinFromEnvironment, sumAcross, type DistributedRun } from './distributed.js';
 import { fitInWorker } from './fit-in-worker.js';
@@ -159,6 +159,8 @@ export class Trainer {
     if (c.resume && !resumed) progress.line(`torchnode: nothing to resume in ${c.out}; starting afresh`);
     const config: TrainConfig = resumed ? { ...(resumed.state.config as TrainConfig), out: c.out, device: c.device, resume: true } : c;
     if (config.device.startsWith('cuda')) {
+      const off = config.cudaGraphs ? null : cudaGraphsWhyNot(config);
+      if (off) progress.line(`torchnode: CUDA graphs off: the step ${off}`);
       backends.cudnn.benchmark = true;
       backends.cudnn.allowTF32 = true;
       backends.cuda.matmul.allowTF32 = true;
@@ -228,7 +230,8 @@ export class Trainer {
       throw new TypeError('capturable does not run under torchnode launch yet: DDP averages the gradients between backward and the update, outside the step');
     }
     const capturable = config.capturable ? new CapturableStep(model, optimizer as SGD, { batchSize: config.batchSize, inputShape: [3, 32, 32],
-      inputDtype: common.dtype, channelsLast: config.channelsLast, amp: config.amp as 'none' | 'bf16', labelSmoothing: config.labelSmoothing }, ema) : null;
+      inputDtype: common.dtype, channelsLast: config.channelsLast, amp: config.amp as 'none' | 'bf16', labelSmoothing: config.labelSmoothing,
+      cudaGraph: (config.cudaGraphs ?? false) && config.device.startsWith('cuda') }, ema) : null;
 
     let interrupted = false;
     const batches = trainData.batchesPerEpoch;

@@ -67,6 +67,16 @@ export function targets(results) {
     const busy = r.otherLoad > 0.1 ? `; other processes used ${loadText(r.otherLoad)} of the CPU meanwhile` : '';
     lines.push(`${met ? 'met   ' : 'MISSED'}  ${r.case.id}: ratio ${r.ratio.toFixed(2)} (target ${goal}${busy})`);
   }
+  // issue 13: the captured step against PyTorch's eager one
+  for (const batch of [128, 512]) {
+    const graphs = byId.get(`cuda-train-b${batch}-bf16-cl-graphs`);
+    const eager = byId.get(`cuda-train-b${batch}-bf16-cl`);
+    if (!graphs || !eager) continue;
+    const times = graphs.torchnode / eager.pytorch;
+    const goal = batch === 128 ? 1.3 : 1.0;
+    lines.push(`${times >= goal ? 'met   ' : 'MISSED'}  cuda-graphs-vs-eager-b${batch}: torchnode with CUDA graphs ${format(graphs.torchnode, 'img/s')} img/s = ` +
+      `${times.toFixed(2)}x PyTorch eager's ${format(eager.pytorch, 'img/s')} img/s (bf16, channels-last; target >= ${goal.toFixed(1)}x)`);
+  }
   const pipeline = byId.get('pipeline');
   const train = byId.get('train-b128') ?? byId.get('train-b32');
   if (pipeline && train) {

@@ -13,11 +13,13 @@ const cpuTrain = (batch, full, quick) => ({
   target: 0.98, args: { batch, steps: 1, warmup: 1 }, ...full, quick,
 });
 
-const cuda = (kind, batch, amp) => ({
-  id: `cuda-${kind}-b${batch}-${amp ? 'bf16-cl' : 'fp32'}`,
-  name: `CUDA ResNet-34 ${kind === 'train' ? 'train step' : 'inference'}, batch ${batch}, ${amp ? 'bf16 autocast, channels-last' : 'fp32'}`,
+// graphs: both sides replay the whole step from a CUDA graph (torchnode: train.CapturableStep)
+const cuda = (kind, batch, amp, graphs = false) => ({
+  id: `cuda-${kind}-b${batch}-${amp ? 'bf16-cl' : 'fp32'}${graphs ? '-graphs' : ''}`,
+  name: `CUDA ResNet-34 ${kind === 'train' ? 'train step' : 'inference'}, batch ${batch}, ${amp ? 'bf16 autocast, channels-last' : 'fp32'}${graphs ? ', CUDA graph' : ''}`,
   unit: 'img/s', better: 'higher', script: kind === 'train' ? 'train_step' : 'inference', cuda: true, target: 0.98,
-  args: { batch, device: 'cuda', warmup: 5, ...(kind === 'train' ? { steps: 10 } : { iters: 10 }), ...(amp && { amp: 'bfloat16', channelsLast: 1 }) },
+  args: { batch, device: 'cuda', warmup: 5, ...(kind === 'train' ? { steps: 10 } : { iters: 10 }), ...(amp && { amp: 'bfloat16', channelsLast: 1 }),
+    ...(graphs && { graphs: 1 }) },
   processes: 2, rounds: 5, quick: { processes: 1, rounds: 3 },
 });
 
@@ -47,6 +49,10 @@ export const SUITE = [
   cuda('train', 512, false),
   cuda('train', 128, true),
   cuda('train', 512, true),
+  cuda('train', 128, false, true),
+  cuda('train', 512, false, true),
+  cuda('train', 128, true, true),
+  cuda('train', 512, true, true),
   cuda('inference', 512, false),
   cuda('inference', 512, true),
 ];

@@ -35,7 +35,22 @@ if (rows.length) {
       : `${r.ratio.toFixed(2)}  (torchnode ${r.torchnode.toPrecision(4)} ${r.unit}, PyTorch ${r.pytorch.toPrecision(4)} ${r.unit})`;
     lines.push(`${r.name.padEnd(width)}  ${what}`);
   }
+  // the captured step against the other side's eager step of the same shape
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const r of rows.filter((x) => x.id?.endsWith('-graphs') && x.ratio !== null)) {
+    const eager = byId.get(r.id.slice(0, -'-graphs'.length));
+    if (eager?.pytorch) lines.push(`${r.id}: torchnode with graphs / PyTorch eager = ${(r.torchnode / eager.pytorch).toFixed(2)}; PyTorch with graphs / PyTorch eager = ${(r.pytorch / eager.pytorch).toFixed(2)}`);
+  }
 } else {
   lines.push('', 'no benchmark results');
+}
+const recipe = read('recipe.json');
+if (recipe) {
+  try {
+    const r = JSON.parse(recipe);
+    lines.push('', `CUDA recipe: ${(r.testAccuracy * 100).toFixed(2)}% test accuracy after ${r.epochs} epochs, ${r.trainSeconds.toFixed(1)} s of training, ${Math.round(r.imagesPerSecond)} img/s`);
+  } catch {
+    lines.push('', `CUDA recipe: no result (${recipe.trim().slice(0, 200)})`);
+  }
 }
 console.log(lines.join('\n'));

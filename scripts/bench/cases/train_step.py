@@ -1,6 +1,7 @@
 """ResNet-34 (CIFAR stem) training steps: forward, cross-entropy, backward, SGD (Nesterov momentum,
 weight decay, multi-tensor as torchnode's), gradients cleared; one fixed random batch. A round is
-`steps` steps; its value is images per second."""
+`steps` steps; its value is images per second. --graphs=1: the whole step captured in a CUDA graph
+(torch.cuda.graph after three warm-up steps on a side stream, as PyTorch's docs show) and replayed."""
 import contextlib
 
 import torch
@@ -9,7 +10,7 @@ import torch.nn.functional as F
 from common import flags, now, seconds, serve, setup
 from resnet import resnet34
 
-o = flags({"batch": 32, "steps": 1, "warmup": 1, "device": "cpu", "amp": "none", "channelsLast": 0})
+o = flags({"batch": 32, "steps": 1, "warmup": 1, "device": "cpu", "amp": "none", "channelsLast": 0, "graphs": 0})
 setup(o["device"])
 
 fmt = torch.channels_last if o["channelsLast"] else torch.contiguous_format
@@ -27,6 +28,20 @@ def step():
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
+
+
+if o["graphs"]:
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    optimizer.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        step()
+    eager_step, step = step, graph.replay
 
 
 def round_():
