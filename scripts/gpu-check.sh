@@ -114,8 +114,15 @@ fi
 if [ -n "${CIFAR10_DIR:-}" ]; then
   step "CUDA recipe on CIFAR-10 from $CIFAR10_DIR (log: recipe.log)"
   rm -rf /tmp/torchnode-recipe
-  node dist/cli.js train --device cuda --data-dir "$CIFAR10_DIR" --out /tmp/torchnode-recipe --json ${GPU_CHECK_RECIPE_FLAGS:-} > "$out/recipe.log" 2>&1
+  # shellcheck disable=SC2086
+  if ! node dist/cli.js train --device cuda --data-dir "$CIFAR10_DIR" --out /tmp/torchnode-recipe --json ${GPU_CHECK_RECIPE_FLAGS:-} > "$out/recipe.log" 2>&1; then
+    step "the recipe failed ($(tail -n 2 "$out/recipe.log" | head -c 300)); once more without CUDA graphs"
+    rm -rf /tmp/torchnode-recipe
+    # shellcheck disable=SC2086
+    node dist/cli.js train --device cuda --data-dir "$CIFAR10_DIR" --out /tmp/torchnode-recipe --json --no-cuda-graphs ${GPU_CHECK_RECIPE_FLAGS:-} >> "$out/recipe.log" 2>&1
+  fi
   tail -n 1 "$out/recipe.log" > "$out/recipe.json"
+  step "recipe done ($(( $(date +%s) - started )) s so far)"
   cp /tmp/torchnode-recipe/metrics.jsonl "$out/recipe-metrics.jsonl" 2>/dev/null
 fi
 
