@@ -59,15 +59,18 @@ export function formatDoctor(r: DoctorReport): string {
     `  loaded:  ${r.loaded.library ?? 'unknown'} (TORCH_VERSION ${r.loaded.torchVersion ?? 'unknown'})`,
     `threads:   ${r.threads} (${r.cores} cores)`,
   ];
+  const noDevice = !r.cuda.available && (b.cuda !== null || r.cuda.compiled);
   if (r.cuda.available) {
     lines.push(`CUDA:      available, runtime ${r.cuda.runtimeVersion ?? 'unknown'}, ${r.cuda.devices.length} device(s)`);
     for (const d of r.cuda.devices) lines.push(`  cuda:${d.index}  ${d.name}`);
+  } else if (noDevice) {
+    lines.push(`CUDA:      not available: CUDA ${b.cuda ?? r.cuda.runtimeVersion ?? ''} build, no device visible`);
   } else {
-    const why = !b.cuda && !r.cuda.compiled ? 'this libtorch has no CUDA' : 'no CUDA device is visible';
-    lines.push(`CUDA:      not available (${why})`);
+    lines.push('CUDA:      not available (this libtorch has no CUDA)');
   }
-  lines.push(`cuDNN:     ${r.cudnn.available ? r.cudnn.version : 'not available'}`);
+  lines.push(`cuDNN:     ${r.cudnn.available ? `${r.cudnn.version}${noDevice ? ' (in the build; no device visible)' : ''}` : 'not available'}`);
   const d = r.distributed;
-  lines.push(`distributed: gloo ${d.gloo ? 'yes' : 'no (built without gloo headers)'}, nccl ${d.nccl ? 'yes' : 'no (this libtorch has no NCCL)'}`);
+  const nccl = d.nccl ? `yes${noDevice ? ' (needs a CUDA device)' : ''}` : 'no (this libtorch has no NCCL)';
+  lines.push(`distributed: gloo ${d.gloo ? 'yes' : 'no (built without gloo headers)'}, nccl ${nccl}`);
   return lines.join('\n');
 }

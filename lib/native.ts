@@ -42,6 +42,8 @@ export interface OpInfo {
 export interface BuildRecord {
   source: 'LIBTORCH' | 'python3' | 'system';
   detail: string;
+  /** The Python whose PyTorch runs on this libtorch, or null (none found; older build records). */
+  python?: string | null;
   version: string;
   libraryDir: string;
   includeDirs: string[];

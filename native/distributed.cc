@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "compat.h"
 #include "errors.h"
 #include "handle.h"
 
@@ -41,7 +42,7 @@ struct CollectivesOf : Collectives {
 
 std::string messageOf(const std::exception& e) {
   auto* c10 = dynamic_cast<const c10::Error*>(&e);
-  std::string m = c10 ? c10->what_without_backtrace() : e.what();
+  std::string m = c10 ? compat::errorMessage(*c10) : e.what();
   // Gloo prefixes "[/path/file.cc:123] ": the location means nothing to a user
   if (!m.empty() && m[0] == '[') {
     auto end = m.find("] ");
@@ -79,7 +80,7 @@ c10::intrusive_ptr<c10d::Store> openStore(const InitOptions& o) {
     return c10::make_intrusive<c10d::TCPStore>(o.host, so);
   } catch (const std::exception& e) {
     std::string m = messageOf(e);
-    if (o.rank == 0 && m.find("Address already in use") != std::string::npos) {
+    if (o.rank == 0 && compat::isAddressInUse(m)) {
       throw std::runtime_error("rank 0 cannot serve the store on " + where + ": the port is already in use (choose another port)");
     }
     if (o.rank == 0) throw std::runtime_error("rank 0 cannot serve the store on " + where + ": " + m);

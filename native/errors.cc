@@ -2,6 +2,7 @@
 
 #include <c10/util/Exception.h>
 
+#include "compat.h"
 #include "state.h"
 
 namespace torchnode {
@@ -24,7 +25,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info, Napi::Value (*fn)(const Napi
     throw;
   } catch (const c10::Error& e) {
     // what() carries a C++ backtrace; users need only the message.
-    throw torchError(env, e.what_without_backtrace());
+    throw torchError(env, compat::errorMessage(e));
   } catch (const std::exception& e) {
     throw torchError(env, e.what());
   } catch (...) {

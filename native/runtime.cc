@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "compat.h"
 #include "cuda_info.h"
 #include "errors.h"
 
@@ -21,7 +22,7 @@ namespace torchnode {
 namespace {
 
 int deviceIndex(const Napi::CallbackInfo& info, size_t i) {
-  int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  int64_t count = compat::cudaDeviceCount();
   int64_t index = info[i].As<Napi::Number>().Int64Value();
   if (index < 0 || index >= count) {
     throw torchError(info.Env(), "CUDA device " + std::to_string(index) + " requested but " +
@@ -82,7 +83,7 @@ Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
+  return Napi::Number::New(info.Env(), static_cast<double>(compat::cudaDeviceCount()));
 }
 
 Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "compat.h"
 #include "errors.h"
 #include "handle.h"
 #include "state.h"
@@ -59,7 +60,7 @@ class ToBufferWorker : public Napi::AsyncWorker {
       if (!bytes_) throw std::runtime_error("cannot allocate " + std::to_string(nbytes_) + " bytes to read the tensor back");
       if (nbytes_) copyToHost(tensor_, bytes_);
     } catch (const c10::Error& e) {
-      SetError(e.what_without_backtrace());
+      SetError(compat::errorMessage(e));
     } catch (const std::exception& e) {
       SetError(e.what());
     }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dispatch.h"
+#include "compat.h"
 #include "errors.h"
 #include "handle.h"
 #include "state.h"
@@ -46,7 +47,7 @@ class ReplayWorker : public Napi::AsyncWorker {
     try {
       result_ = replay(*trace_, input_);
     } catch (const c10::Error& e) {
-      SetError(e.what_without_backtrace());
+      SetError(compat::errorMessage(e));
     } catch (const std::exception& e) {
       SetError(e.what());
     }

@@ -6,13 +6,16 @@ import path from 'node:path';
 
 const MULTIARCH = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch];
 
+// torch/version.h holds the numbers up to 2.x's move of them to torch/headeronly/version.h.
 function headerVersion(includeDirs) {
-  for (const dir of includeDirs) {
-    const file = path.join(dir, 'torch', 'version.h');
-    if (!existsSync(file)) continue;
-    const text = readFileSync(file, 'utf8');
-    const part = (name) => text.match(new RegExp(`#define TORCH_VERSION_${name}\\s+(\\d+)`))?.[1];
-    return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
+  for (const name of [['torch', 'headeronly', 'version.h'], ['torch', 'version.h']]) {
+    for (const dir of includeDirs) {
+      const file = path.join(dir, ...name);
+      if (!existsSync(file)) continue;
+      const text = readFileSync(file, 'utf8');
+      const part = (key) => text.match(new RegExp(`#define TORCH_VERSION_${key}\\s+(\\d+)`))?.[1];
+      if (part('MAJOR') !== undefined) return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
+    }
   }
   return null;
 }
@@ -58,6 +61,7 @@ function fromLibtorchDir(dir, tried) {
   const buildVersion = path.join(root, 'build-version');
   return {
     source: 'LIBTORCH',
+    python: null,
     detail: root,
     version: existsSync(buildVersion) ? readFileSync(buildVersion, 'utf8').trim() : headerVersion(includeDirs),
     includeDirs,
@@ -132,6 +136,7 @@ function fromPython(python, tried) {
   const deb = debianPackageVersion(realPath(path.join(info.libraryDir, 'libtorch_cpu.so')));
   return {
     source: 'python3',
+    python: info.executable,
     detail: `${info.executable} (PyTorch ${info.version}${deb ? `, ${deb.pkg} ${deb.version}` : ''})`,
     version: deb ? upstreamVersion(deb.version) : info.version,
     includeDirs: info.includeDirs,
@@ -181,6 +186,7 @@ function fromSystem(tried, systemRoot) {
   const version = deb ? upstreamVersion(deb.version) : headerVersion(includeDirs);
   return {
     source: 'system',
+    python: pythonOfLibrary(libraryDir),
     detail: deb ? `${deb.pkg} ${deb.version}` : libraryDir,
     version,
     includeDirs,
@@ -190,9 +196,42 @@ function fromSystem(tried, systemRoot) {
   };
 }
 
+// The Python whose PyTorch runs on this very libtorch (Debian's python3-torch on its libtorch), or null:
+// the tests and benchmarks compare against it.
+function pythonOfLibrary(libraryDir) {
+  const want = realPath(path.join(libraryDir, 'libtorch_cpu.so'));
+  for (const python of ['/usr/bin/python3']) {
+    try {
+      const out = execFileSync(python, ['-c', 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 });
+      if (want && realPath(out.trim()) === want) return python;
+    } catch {
+      // no such interpreter, or no torch in it
+    }
+  }
+  return null;
+}
+
+const SOURCES = ['LIBTORCH', 'python3', 'system'];
+
 // `systemRoot` lets tests point the system search at another tree.
+// TORCHNODE_LIBTORCH_SOURCE=LIBTORCH|python3|system takes only that step (CI builds against each).
 export function findLibtorch({ python = process.env.PYTHON || 'python3', systemRoot = '/', env = process.env } = {}) {
   const tried = [];
+  const only = env.TORCHNODE_LIBTORCH_SOURCE;
+  if (only !== undefined && only !== '') {
+    if (!SOURCES.includes(only)) {
+      tried.push(`TORCHNODE_LIBTORCH_SOURCE=${only}: expected ${SOURCES.join(', ')}`);
+      return { found: null, tried, explicit: true };
+    }
+    if (only === 'LIBTORCH' && !env.LIBTORCH) {
+      tried.push('TORCHNODE_LIBTORCH_SOURCE=LIBTORCH but LIBTORCH is not set');
+      return { found: null, tried, explicit: true };
+    }
+    const found = only === 'LIBTORCH' ? fromLibtorchDir(env.LIBTORCH, tried) : only === 'python3' ? fromPython(python, tried) : fromSystem(tried, systemRoot);
+    // an explicit choice that does not work is an error, not a hint to look elsewhere
+    return { found, tried, explicit: true };
+  }
   if (env.LIBTORCH) {
     const found = fromLibtorchDir(env.LIBTORCH, tried);
     // An explicit LIBTORCH that does not work is an error, not a hint to look elsewhere.
@@ -209,5 +248,6 @@ export function installHelp() {
     '  Debian/Ubuntu:    sudo apt-get install -y libtorch-dev',
     '  PyTorch (pip):    python3 -m pip install torch',
     '  a libtorch zip:   LIBTORCH=/path/to/libtorch npm rebuild torchnode',
+    'TORCHNODE_LIBTORCH_SOURCE=LIBTORCH|python3|system takes only that one.',
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 // `npm install` entry: finds libtorch (installing Debian's libtorch-dev as root when nothing is
 // found), compiles the addon with cmake-js against it and records what it was built against.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,22 @@ log(`using libtorch ${lib.version} from ${lib.source}: ${lib.detail}`);
 log(`  headers: ${lib.includeDirs.join(', ')}`);
 log(`  libraries: ${lib.libraryDir} (C++11 ABI ${lib.cxx11Abi}); CUDA: ${lib.cuda ? lib.cudaVersion ?? 'yes' : 'none'}`);
 
+// CMake's cache remembers the libraries it found: a build against another libtorch starts afresh.
+const buildDir = path.join(root, 'build');
+const previous = path.join(buildDir, 'Release', 'torchnode-build.json');
+if (existsSync(previous)) {
+  let old = null;
+  try {
+    old = JSON.parse(readFileSync(previous, 'utf8'));
+  } catch {
+    // unreadable: treat as another build
+  }
+  if (old?.libraryDir !== lib.libraryDir || old?.version !== lib.version) {
+    log(`the previous build used libtorch ${old?.version ?? '?'} (${old?.libraryDir ?? '?'}): building afresh`);
+    rmSync(buildDir, { recursive: true, force: true });
+  }
+}
+
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const args = [cmakeJs, 'compile', '--directory', root, '--parallel', String(availableParallelism()), ...cmakeDefines(lib)];
 const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
@@ -97,6 +113,8 @@ if (lib.cuda) checkCudaLinked(addon);
 const record = {
   source: lib.source,
   detail: lib.detail,
+  // the Python whose PyTorch runs on this libtorch (tests and benchmarks compare with it), or null
+  python: lib.python ?? null,
   version: lib.version,
   libraryDir: lib.libraryDir,
   includeDirs: lib.includeDirs,

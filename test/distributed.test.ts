@@ -183,7 +183,13 @@ test('a single-rank group over a FileStore; collectives are promises; misuse is 
 });
 
 test('nccl: available only with a libtorch that has it, a clear error elsewhere', async (t) => {
-  if (d.availableBackends().nccl) return t.skip('this libtorch has NCCL');
+  if (d.availableBackends().nccl) {
+    if (torch.cuda.isAvailable()) return t.skip('this libtorch has NCCL and a CUDA device is visible: NCCL itself is not tested here');
+    // a CUDA build on a machine without a GPU
+    return assert.rejects(d.newGroup({ backend: 'nccl', initMethod: 'tcp://127.0.0.1:1234', rank: 0, worldSize: 1 }), {
+      name: 'TorchError', message: "backend 'nccl' needs a CUDA device, and none is visible; use backend 'gloo'",
+    });
+  }
   await assert.rejects(d.newGroup({ backend: 'nccl', initMethod: 'tcp://127.0.0.1:1234', rank: 0, worldSize: 1 }), {
     name: 'TorchError',
     message: "torchnode was built without NCCL: the libtorch it was built against has none (a CUDA build of PyTorch has it); use backend 'gloo'",

@@ -1,5 +1,6 @@
 // torchvision's ResNets and torchnode's, both directions, through safetensors files made by
-// scripts/references/resnet_parity.py with Debian's python3-torch and python3-torchvision.
+// scripts/references/resnet_parity.py with the PyTorch and torchvision of the Python whose
+// libtorch torchnode runs on (Debian's python3-torch, or the pip PyTorch it was built against).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,17 +10,18 @@ import test from 'node:test';
 
 import * as torch from 'torchnode';
 import { relativeError } from './helpers.js';
+import { noPython, PYTHON } from './versions.js';
 
-const PYTHON = '/usr/bin/python3';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const script = path.join(root, 'scripts', 'references', 'resnet_parity.py');
 
-const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
-const skip = probe.status === 0 ? false : `needs ${PYTHON} with torch and torchvision (python3-torch, python3-torchvision): ${(probe.stderr || String(probe.error)).trim().split('\n').pop()}`;
+const probe = PYTHON ? spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { encoding: 'utf8' }) : null;
+const skip = noPython ?? (probe!.status === 0 ? false
+  : `needs ${PYTHON} with torch and torchvision (python3-torchvision, or pip's torchvision): ${(probe!.stderr || String(probe!.error)).trim().split('\n').pop()}`);
 if (skip) console.log(`# skipping ResNet parity: ${skip}`);
 
 function python(...args: string[]): void {
-  const r = spawnSync(PYTHON, [script, ...args], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON!, [script, ...args], { encoding: 'utf8' });
   assert.equal(r.status, 0, `resnet_parity.py ${args[0]} failed: ${r.stderr}`);
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as torch from 'torchnode';
+import { noPython as noPythonBuilt, PYTHON } from './versions.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'torchnode-safetensors-'));
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -450,10 +451,10 @@ test('a file that shrinks while loading fails cleanly and leaks nothing', () => 
 
 // ---- interop with PyTorch ----
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'references', 'safetensors_interop.py');
 
 function pythonProblem(): string | undefined {
+  if (!PYTHON) return noPythonBuilt;
   const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   if (r.error) return `${PYTHON} cannot run (${r.error.message})`;
   if (r.status !== 0) return `${PYTHON} cannot import torch (${r.stderr.trim().split('\n').pop()})`;
@@ -466,7 +467,7 @@ interface Described { dtype: string; shape: number[]; values: unknown[]; bits?: 
 interface PyReport { metadata: Record<string, string>; order: string[]; tensors: Record<string, Described> }
 
 function runScript(command: 'read' | 'write', p: string): PyReport {
-  const r = spawnSync(PYTHON, [SCRIPT, command, p], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(PYTHON!, [SCRIPT, command, p], { encoding: 'utf8', maxBuffer: 64 << 20 });
   assert.equal(r.status, 0, `safetensors_interop.py ${command} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as PyReport;
 }

@@ -163,6 +163,9 @@ export async function newGroup(options?: InitOptions): Promise<ProcessGroup> {
   if (worldSize < 1) throw new TypeError(`Expected a positive integer for worldSize but received ${worldSize}`);
   if (rank >= worldSize) throw new TypeError(`Expected a rank in 0-${worldSize - 1} for rank but received ${rank}`);
   if (!availableBackends()[o.backend]) throw new TorchError(UNAVAILABLE[o.backend]);
+  if (o.backend === 'nccl' && !native.cudaIsAvailable()) {
+    throw new TorchError("backend 'nccl' needs a CUDA device, and none is visible; use backend 'gloo'");
+  }
   const deviceHost = where.store === 'tcp' ? await localAddressFor(where.host) : '';
   const h = await native.distInit({ backend: o.backend, ...where, deviceHost, rank, worldSize, timeoutMs: o.timeoutMs });
   return new ProcessGroup(h, o.backend, rank, worldSize, o.timeoutMs);

@@ -73,7 +73,7 @@ export function findPython(record, explicit) {
     if (!torchVersion(wanted)) throw new Error(`${wanted} cannot import torch`);
     return wanted;
   }
-  const built = record.source === 'python3' ? record.detail.split(' (PyTorch')[0] : null;
+  const built = record.python ?? (record.source === 'python3' ? record.detail.split(' (PyTorch')[0] : null);
   const candidates = [built, 'python3', '/usr/bin/python3'].filter(Boolean);
   for (const python of candidates) {
     if (torchVersion(python)) return python;
