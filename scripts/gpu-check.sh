@@ -2,7 +2,7 @@
 # The GPU check: on a machine with an NVIDIA GPU and a CUDA PyTorch in python3, builds torchnode
 # against that PyTorch, runs the test suite (CUDA tests run when a device is visible) and the CUDA
 # benchmarks against PyTorch; prints one short table. Everything else goes to OUTDIR, with
-# benchmarks-cuda.json (copy it to docs/, then `npm run bench -- --render-docs`).
+# benchmarks-cuda-<libtorch>.json (copy it to docs/, then `npm run bench -- --render-docs`).
 #
 #   scripts/gpu-check.sh [--carried DIR] OUTDIR
 #
@@ -106,7 +106,7 @@ if [ "${GPU_CHECK_SKIP_BENCH:-0}" != 1 ]; then
   node scripts/bench/run.mjs --cuda ${only:-} --json --write-docs --pairs="$pairs" --python="$python" > "$out/bench.jsonl" 2> "$out/bench.log"
   bench=$?
   # the kept run and the page with it: copy both into the repository's docs/ to publish them
-  cp docs/benchmarks-cuda.json docs/benchmarks.md "$out/" 2>/dev/null
+  cp docs/benchmarks-cuda-*.json docs/benchmarks.md "$out/" 2>/dev/null
   step "benchmarks done ($(( $(date +%s) - started )) s so far)"
 fi
 

@@ -85,7 +85,8 @@ log(`using libtorch ${lib.version} from ${lib.source}: ${lib.detail}`);
 log(`  headers: ${lib.includeDirs.join(', ')}`);
 log(`  libraries: ${lib.libraryDir} (C++11 ABI ${lib.cxx11Abi}); CUDA: ${lib.cuda ? lib.cudaVersion ?? 'yes' : 'none'}`);
 
-// CMake's cache remembers the libraries it found: a build against another libtorch starts afresh.
+// CMake's cache remembers the libraries it found: a build against another libtorch starts from a
+// fresh cache (the previous addon and its record stay until the new ones replace them).
 const buildDir = path.join(root, 'build');
 const previous = path.join(buildDir, 'Release', 'torchnode-build.json');
 if (existsSync(previous)) {
@@ -96,8 +97,8 @@ if (existsSync(previous)) {
     // unreadable: treat as another build
   }
   if (old?.libraryDir !== lib.libraryDir || old?.version !== lib.version) {
-    log(`the previous build used libtorch ${old?.version ?? '?'} (${old?.libraryDir ?? '?'}): building afresh`);
-    rmSync(buildDir, { recursive: true, force: true });
+    log(`the previous build used libtorch ${old?.version ?? '?'} (${old?.libraryDir ?? '?'}): configuring afresh`);
+    for (const stale of ['CMakeCache.txt', 'CMakeFiles', 'gloo-include']) rmSync(path.join(buildDir, stale), { recursive: true, force: true });
   }
 }
 

@@ -13,8 +13,8 @@ const root = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.met
 const finder = await import(pathToFileURL(path.join(root, 'scripts', 'find-libtorch.mjs')).href);
 const record = JSON.parse(readFileSync(path.join(root, 'build', 'Release', 'torchnode-build.json'), 'utf8'));
 
-test('the libtorch found now is the one the addon was built against', () => {
-  const { found } = finder.findLibtorch();
+test('the libtorch found now, by the step the build used, is the one the addon was built against', () => {
+  const { found } = finder.findLibtorch({ env: { ...process.env, TORCHNODE_LIBTORCH_SOURCE: record.source } });
   assert.ok(found, 'a libtorch is found');
   assert.equal(found.libraryDir, record.libraryDir);
   assert.equal(found.version, record.version);
@@ -148,4 +148,41 @@ test('the same copy with the true record loads and works', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('TORCHNODE_LIBTORCH_SOURCE takes only the step it names; a wrong value is an error that lists the right ones', (t) => {
+  const bad = finder.findLibtorch({ env: { TORCHNODE_LIBTORCH_SOURCE: 'pip' } });
+  assert.equal(bad.found, null);
+  assert.equal(bad.explicit, true);
+  assert.deepEqual(bad.tried, ['TORCHNODE_LIBTORCH_SOURCE=pip: expected LIBTORCH, python3, system']);
+  const noDir = finder.findLibtorch({ env: { TORCHNODE_LIBTORCH_SOURCE: 'LIBTORCH' } });
+  assert.deepEqual([noDir.found, noDir.tried], [null, ['TORCHNODE_LIBTORCH_SOURCE=LIBTORCH but LIBTORCH is not set']]);
+  // python3 alone: an interpreter without torch is not followed by the system libtorch
+  const py = finder.findLibtorch({ python: '/nonexistent/python3', env: { TORCHNODE_LIBTORCH_SOURCE: 'python3' } });
+  assert.deepEqual([py.found, py.explicit, py.tried], [null, true, ['/nonexistent/python3: could not run (ENOENT)']]);
+  let system;
+  try {
+    system = finder.findLibtorch({ env: { TORCHNODE_LIBTORCH_SOURCE: 'system' } }).found;
+  } catch (e) {
+    assert.fail(e as Error);
+  }
+  if (!system) {
+    t.skip('no system libtorch here (Debian: apt-get install libtorch-dev)');
+    return;
+  }
+  assert.equal(system.source, 'system');
+  // Debian's python3-torch runs on that very libtorch: the tests compare with it
+  const debianTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+  assert.equal(system.python, debianTorch ? '/usr/bin/python3' : null);
+});
+
+test('the build record names the Python whose PyTorch runs on the libtorch used', (t) => {
+  if (!record.python) {
+    t.skip(`no such Python was found for libtorch ${record.version} (${record.detail})`);
+    return;
+  }
+  const lib = spawnSync(record.python, ['-c', 'import torch, os; print(os.path.realpath(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so")))'],
+    { encoding: 'utf8' });
+  assert.equal(lib.status, 0, lib.stderr);
+  assert.equal(lib.stdout.trim(), execFileSync('realpath', [path.join(record.libraryDir, 'libtorch_cpu.so')], { encoding: 'utf8' }).trim());
 });

@@ -30,7 +30,7 @@ function section({ argv, env, python, results, started }) {
   const cuda = argv.includes('--cuda');
   const rounds = results.filter((r) => r.values).map((r) => `| ${r.case.name} | ${r.values.torchnode.map((v) => format(v, r.case.unit)).join(', ')} | ` +
     `${r.values.pytorch.map((v) => format(v, r.case.unit)).join(', ')} |`);
-  return `## ${cuda ? 'CUDA' : 'CPU'}: ${started.slice(0, 16).replace('T', ' ')} UTC
+  return `## ${cuda ? 'CUDA' : 'CPU'}, libtorch ${n.libtorch}: ${started.slice(0, 16).replace('T', ' ')} UTC
 
 Taken with \`npm run bench -- ${argv.join(' ')}\`.
 
@@ -57,8 +57,9 @@ ${rounds.join('\n')}
 export function docsPage(runs) {
   return `# Benchmarks: torchnode against PyTorch on the same libtorch
 
-Written by \`npm run bench -- --write-docs\` (which keeps each run in \`docs/benchmarks-cpu.json\` or
-\`docs/benchmarks-cuda.json\`) and \`npm run bench -- --render-docs\`; do not edit by hand.
+Written by \`npm run bench -- --write-docs\` (which keeps each run in \`docs/benchmarks-cpu-<libtorch>.json\`
+or \`docs/benchmarks-cuda-<libtorch>.json\`, one per libtorch major.minor) and
+\`npm run bench -- --render-docs\`; do not edit by hand.
 
 ${METHOD}
 

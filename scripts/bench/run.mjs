@@ -1,6 +1,6 @@
 // `npm run bench`: torchnode against PyTorch on the same libtorch, case by case, each side in
 // fresh processes run alternately (A B A B ...), medians over the runs.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -20,8 +20,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --only=ID,...    only these cases (ids: ${SUITE.map((c) => c.id).join(', ')})
   --pairs=N        N process pairs per case instead of each case's own count
   --python=PATH    the PyTorch side's interpreter (default: $PYTHON, the addon's python3, /usr/bin/python3)
-  --write-docs     also keep this run in docs/benchmarks-cpu.json (or -cuda.json with --cuda) and
-                   rewrite docs/benchmarks.md from the kept runs
+  --write-docs     also keep this run in docs/benchmarks-cpu-<libtorch major.minor>.json (-cuda- with
+                   --cuda) and rewrite docs/benchmarks.md from the kept runs
   --render-docs    only rewrite docs/benchmarks.md from the kept runs
   --node-flags=F   node's own flags for the torchnode side (comma-separated), e.g. --single-threaded`;
 
@@ -127,11 +127,17 @@ async function runCase(c, o, python) {
     runs: values.torchnode.length, values, otherLoad: load.stop() };
 }
 
-/** docs/benchmarks.md from the kept CPU and CUDA runs (whichever exist). */
+/** The file a run is kept in: one per kind (cpu, cuda) and libtorch major.minor. */
+const keptFile = (kind, libtorch) => `benchmarks-${kind}-${String(libtorch).split('.').slice(0, 2).join('.')}.json`;
+
+/** docs/benchmarks.md from every kept run: CPU before CUDA, newer libtorch first. */
 function writeDocs() {
-  const runs = ['cpu', 'cuda'].map((kind) => path.join(root, 'docs', `benchmarks-${kind}.json`)).filter(existsSync)
-    .map((file) => JSON.parse(readFileSync(file, 'utf8')));
-  if (runs.length === 0) throw new Error('no kept runs: docs/benchmarks-cpu.json and -cuda.json are missing (run with --write-docs)');
+  const docs = path.join(root, 'docs');
+  const files = readdirSync(docs).filter((f) => /^benchmarks-(cpu|cuda)-[\d.]+\.json$/.test(f));
+  const version = (f) => f.match(/-([\d.]+)\.json$/)[1].split('.').map(Number);
+  files.sort((a, b) => (a.includes('-cuda-') - b.includes('-cuda-')) || (version(b)[0] - version(a)[0]) || (version(b)[1] - version(a)[1]));
+  const runs = files.map((file) => JSON.parse(readFileSync(path.join(docs, file), 'utf8')));
+  if (runs.length === 0) throw new Error('no kept runs in docs/ (benchmarks-cpu-*.json, benchmarks-cuda-*.json): run with --write-docs');
   writeFileSync(path.join(root, 'docs', 'benchmarks.md'), docsPage(runs));
   log('wrote docs/benchmarks.md');
 }
@@ -183,7 +189,7 @@ async function main() {
   if (o.writeDocs) {
     mkdirSync(path.join(root, 'docs'), { recursive: true });
     const kept = { argv: process.argv.slice(2), env, python, started: started.toISOString(), results };
-    writeFileSync(path.join(root, 'docs', `benchmarks-${o.cuda ? 'cuda' : 'cpu'}.json`), `${JSON.stringify(kept, null, 1)}\n`);
+    writeFileSync(path.join(root, 'docs', keptFile(o.cuda ? 'cuda' : 'cpu', env.node.libtorch)), `${JSON.stringify(kept, null, 1)}\n`);
     writeDocs();
   }
   if (results.some((r) => r.error)) process.exitCode = 1;
