@@ -9,7 +9,7 @@
 # Needs cmake, make or ninja, a C++ compiler, the NVIDIA driver, python3 with a CUDA PyTorch, and
 # node with this checkout's production node_modules and compiled dist/ + dist-test/. A machine
 # with no network and no Node gets them from a folder made here by `scripts/gpu-carry.sh DIR`
-# (node.xz, node_modules.tar.xz, dist.tar.xz; ~30 MiB): --carried DIR unpacks them first.
+# (node.xz, node_modules.tar.xz, dist.tar.xz; 24 MiB): --carried DIR unpacks them first.
 # PYTHON=...               another interpreter than python3
 # GPU_CHECK_PAIRS=N        runs of each side per benchmark case (default 2)
 # GPU_CHECK_TESTS="a b"    only these test files (dist-test/test/a.test.js ...), default all
