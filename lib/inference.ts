@@ -7,6 +7,7 @@ import { aten } from './ops/aten.js';
 import { fromHandle, runT, Tensor } from './tensor.js';
 import { tidy } from './scope.js';
 import type { Module } from './nn/module.js';
+import { forwardGraphed } from './inference-graphs.js';
 
 const traces = new WeakMap<Module, Map<string, TraceHandle>>();
 
@@ -49,7 +50,8 @@ function traceFor(module: Module, input: Tensor): TraceHandle {
   return trace;
 }
 
-async function run(module: Module, input: Tensor): Promise<Tensor> {
+async function run(module: Module, input: Tensor, cudaGraph: boolean): Promise<Tensor> {
+  if (cudaGraph) return forwardGraphed(module, input);
   const out = fromHandle(await native.traceRun(traceFor(module, input), input._h));
   // A pass that baked the batch size into a shape would return the wrong batch.
   if (out.shape[0] !== input.shape[0]) {
@@ -63,23 +65,33 @@ async function run(module: Module, input: Tensor): Promise<Tensor> {
 export interface InferenceOptions {
   /** Split the input into batches of at most this many samples (default: all at once). */
   batchSize?: number;
+  /**
+   * CUDA inputs only: capture the eval forward in a CUDA graph once per batch shape and replay it
+   * (one launch a batch; the JS thread only enqueues work). Each captured shape keeps its memory
+   * until the module is moved (`to()`). Default false.
+   */
+  cudaGraph?: boolean;
 }
 
 /** The eval-mode, no-grad forward of `module` on a batch, computed off the JS thread. */
-export async function forwardAsync(module: Module, input: Tensor, { batchSize }: InferenceOptions = {}): Promise<Tensor> {
+export async function forwardAsync(module: Module, input: Tensor, { batchSize, cudaGraph = false }: InferenceOptions = {}): Promise<Tensor> {
   if (!(input instanceof Tensor)) throw new TypeError(`Expected a Tensor for input but received ${describe(input)}`);
   if (input.ndim < 1 || input.shape[0] === 0) throw new TypeError(`Expected a batch (a tensor whose first dimension is at least 1) for input but received shape [${input.shape.join(', ')}]`);
   const n = input.shape[0]!;
   if (batchSize !== undefined && (!Number.isSafeInteger(batchSize) || batchSize < 1)) {
     throw new TypeError(`Expected positive integer for batchSize but received ${describe(batchSize)}`);
   }
-  if (batchSize === undefined || batchSize >= n) return run(module, input);
+  if (typeof cudaGraph !== 'boolean') throw new TypeError(`Expected a boolean for cudaGraph but received ${describe(cudaGraph)}`);
+  if (cudaGraph && !input.device.startsWith('cuda')) {
+    throw new TypeError(`Expected a CUDA tensor for input with cudaGraph (a CUDA graph runs on the GPU) but received one on '${input.device}'`);
+  }
+  if (batchSize === undefined || batchSize >= n) return run(module, input, cudaGraph);
   const parts: Tensor[] = [];
   try {
     for (let start = 0; start < n; start += batchSize) {
       const chunk = input.narrow(0, start, Math.min(batchSize, n - start));
       try {
-        parts.push(await run(module, chunk));
+        parts.push(await run(module, chunk, cudaGraph));
       } finally {
         chunk.dispose();
       }

@@ -255,3 +255,34 @@ for (const [amp, channelsLast] of [['none', false], ['bf16', true]] as const) {
     }
   });
 }
+
+test('forwardAsync/predict with cudaGraph: refused off the GPU, with the reason', async () => {
+  const model = new torch.nn.Linear({ inFeatures: 4, outFeatures: 2 });
+  const x = torch.ones([3, 4]);
+  try {
+    await assert.rejects(model.forwardAsync(x, { cudaGraph: true }), {
+      name: 'TypeError', message: "Expected a CUDA tensor for input with cudaGraph (a CUDA graph runs on the GPU) but received one on 'cpu'",
+    });
+    await assert.rejects(model.predict(x, { cudaGraph: 'yes' as never }), { name: 'TypeError', message: "Expected a boolean for cudaGraph but received 'yes' of type string" });
+  } finally {
+    x.dispose();
+  }
+});
+
+test('predict from a captured CUDA graph equals the eager eval forward, per batch shape', needsCuda, async () => {
+  const model = cifarNet().to('cuda');
+  torch.manualSeed(9);
+  for (const n of [16, 16, 5, 16]) {
+    const x = torch.randn([n, 3, 32, 32], { device: 'cuda' });
+    const graphed = await model.predict(x, { cudaGraph: true });
+    model.eval();
+    const eager = torch.tidy(() => torch.noGrad(() => model.forward(x).softmax(1)));
+    model.train();
+    assert.deepEqual(graphed.shape, [n, 10]);
+    const a = torch.tidy(() => graphed.to('cpu').toTypedArray()) as Float32Array;
+    const e = torch.tidy(() => eager.to('cpu').toTypedArray()) as Float32Array;
+    for (let i = 0; i < e.length; i++) assert.ok(Math.abs(a[i]! - e[i]!) <= 1e-6, `batch of ${n}, element ${i}: ${a[i]} vs ${e[i]}`);
+    for (const t of [x, graphed, eager]) t.dispose();
+  }
+  model.to('cpu'); // frees the captured graphs with the move
+});

@@ -8,6 +8,7 @@ import type { MemoryFormat } from '../options.js';
 import { noGrad } from '../autograd.js';
 import { MODULE_CLONE_GUARD } from '../clone-guard.js';
 import { forgetTraces, forwardAsync, predict, type InferenceOptions } from '../inference.js';
+import { forgetGraphs } from '../inference-graphs.js';
 import { Tensor } from '../tensor.js';
 
 export type ModuleTarget = Device | DType | { device?: Device; dtype?: DType; memoryFormat?: MemoryFormat };
@@ -161,6 +162,7 @@ export abstract class Module {
       }
     });
     forgetTraces(this);
+    forgetGraphs(this);
     return this;
   }
 
