@@ -183,6 +183,11 @@ def amp_update_scale_(scale, growth_tracker, found_inf, growth_factor, backoff_f
     return scale
 
 
+# 1.13 keeps the scaler's helpers in torch.cuda.amp.grad_scaler, 2.x in torch.amp.grad_scaler
+_refresh_per_optimizer_state = getattr(torch.cuda.amp.grad_scaler, '_refresh_per_optimizer_state', None) or \
+    __import__('torch.amp.grad_scaler', fromlist=['_refresh_per_optimizer_state'])._refresh_per_optimizer_state
+
+
 class CpuGradScaler(torch.cuda.amp.GradScaler):
     """torch.cuda.amp.GradScaler with its CUDA-only pieces swapped for CPU equivalents."""
 
@@ -196,7 +201,7 @@ class CpuGradScaler(torch.cuda.amp.GradScaler):
         self._growth_interval = kw.get('growth_interval', 2000)
         self._init_growth_tracker = 0
         self._growth_tracker = None
-        self._per_optimizer_states = defaultdict(torch.cuda.amp.grad_scaler._refresh_per_optimizer_state)
+        self._per_optimizer_states = defaultdict(_refresh_per_optimizer_state)
 
     def scale(self, outputs):
         if self._scale is None:
