@@ -161,6 +161,7 @@ export class Trainer {
     if (config.device.startsWith('cuda')) {
       const off = config.cudaGraphs ? null : cudaGraphsWhyNot(config);
       if (off) progress.line(`torchnode: CUDA graphs off: the step ${off}`);
+      else if (config.cudaGraphs) progress.line('torchnode: CUDA graphs on: the step is captured after 3 warm-up steps, then replayed');
       backends.cudnn.benchmark = true;
       backends.cudnn.allowTF32 = true;
       backends.cuda.matmul.allowTF32 = true;
