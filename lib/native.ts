@@ -97,6 +97,7 @@ export interface NativeAddon {
   cudaGraphReset(g: CudaGraphHandle): void;
   cudaGraphPool(g: CudaGraphHandle): [number, number];
   cudaGraphPoolHandle(): [number, number];
+  cudaGraphStatus(g: CudaGraphHandle): 'empty' | 'capturing' | 'captured';
   cudaIsCapturing(): boolean;
   cudaStreamNew(device: number, highPriority: boolean): CudaStreamHandle;
   cudaStreamCurrent(device: number): CudaStreamHandle;

@@ -75,6 +75,7 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<CudaGraphReset>(env, exports, "cudaGraphReset");
   add<CudaGraphPool>(env, exports, "cudaGraphPool");
   add<CudaGraphPoolHandle>(env, exports, "cudaGraphPoolHandle");
+  add<CudaGraphStatus>(env, exports, "cudaGraphStatus");
   add<CudaIsCapturing>(env, exports, "cudaIsCapturing");
   add<CudaStreamNew>(env, exports, "cudaStreamNew");
   add<CudaStreamCurrent>(env, exports, "cudaStreamCurrent");

@@ -33,8 +33,6 @@ void setAutocastDtype(c10::DeviceType d, at::ScalarType t) {
 }
 #endif
 
-std::string errorMessage(const c10::Error& e) { return e.what_without_backtrace(); }
-
 // 1.13: "Address already in use"; 2.x: "... code: -98, name: EADDRINUSE, message: address already in use"
 bool isAddressInUse(const std::string& m) {
   return m.find("Address already in use") != std::string::npos || m.find("EADDRINUSE") != std::string::npos;

@@ -5,7 +5,6 @@
 #include <ATen/core/ATen_fwd.h>
 #include <c10/core/DeviceType.h>
 #include <c10/core/ScalarType.h>
-#include <c10/util/Exception.h>
 
 #include <string>
 
@@ -16,9 +15,6 @@ bool autocastEnabled(c10::DeviceType device);
 void setAutocastEnabled(c10::DeviceType device, bool enabled);
 at::ScalarType autocastDtype(c10::DeviceType device);
 void setAutocastDtype(c10::DeviceType device, at::ScalarType dtype);
-
-// A libtorch error's message without the C++ backtrace.
-std::string errorMessage(const c10::Error& e);
 
 // Whether a c10d store error says the port is taken (the wording changed in 2.x).
 bool isAddressInUse(const std::string& message);

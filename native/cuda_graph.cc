@@ -7,6 +7,7 @@
 
 #include "dispatch.h"
 #include "errors.h"
+#include "runtime.h"
 #include "state.h"
 
 #ifdef TORCHNODE_CUDA
@@ -39,6 +40,18 @@ bool offDevice(const c10::IValue& v) {
 }
 
 }  // namespace
+
+void refuseWhileCapturing(Napi::Env env, const char* what) {
+  if (stateOf(env).capturing) {
+    throw torchError(env, std::string("CUDA graph capture: ") + what + " waits for the device, a sync that a graph cannot capture; call it before or after capture");
+  }
+}
+
+void refuseRead(Napi::Env env) {
+  if (stateOf(env).capturing) {
+    throw torchError(env, "CUDA graph capture: reading a CUDA tensor back to the host is a device sync that a graph cannot capture; read it after capture");
+  }
+}
 
 void checkCapturable(Napi::Env env, const OpEntry& op, const torch::jit::Stack& stack, bool outputs) {
   const std::string prefix = "CUDA graph capture: " + op.name + " ";
@@ -92,14 +105,13 @@ Napi::Value wrap(Napi::Env env, T* p) {
   return Napi::External<T>::New(env, p, [](Napi::Env, T* q) { delete q; });
 }
 
-c10::DeviceIndex deviceArg(const Napi::CallbackInfo& info, size_t i) {
-  int64_t count = c10::cuda::device_count();
-  int64_t d = info[i].As<Napi::Number>().Int64Value();
-  if (count == 0) throw torchError(info.Env(), "CUDA is not available: no CUDA device is visible");
-  if (d < 0 || d >= count) {
-    throw torchError(info.Env(), "CUDA device " + std::to_string(d) + " requested but " + std::to_string(count) + " device(s) are available");
-  }
-  return static_cast<c10::DeviceIndex>(d);
+c10::DeviceIndex deviceArg(const Napi::CallbackInfo& info, size_t i) { return static_cast<c10::DeviceIndex>(cudaDeviceArg(info, i)); }
+
+Napi::Value poolValue(Napi::Env env, at::cuda::MempoolId_t id) {
+  Napi::Array out = Napi::Array::New(env, 2);
+  out[0u] = static_cast<double>(id.first);
+  out[1u] = static_cast<double>(id.second);
+  return out;
 }
 
 // One capture stream per device, as torch.cuda.graph's default: graphs that share a memory
@@ -232,20 +244,14 @@ Napi::Value CudaGraphPool(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   GraphHolder& g = held<GraphHolder>(info, 0);
   if (!g.capturing && !g.captured) throw torchError(env, "CUDAGraph.pool(): the graph has no memory pool before capture_begin");
-  at::cuda::MempoolId_t id = g.graph->pool();
-  Napi::Array out = Napi::Array::New(env, 2);
-  out[0u] = static_cast<double>(id.first);
-  out[1u] = static_cast<double>(id.second);
-  return out;
+  return poolValue(env, g.graph->pool());
 }
 
-Napi::Value CudaGraphPoolHandle(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  at::cuda::MempoolId_t id = at::cuda::graph_pool_handle();
-  Napi::Array out = Napi::Array::New(env, 2);
-  out[0u] = static_cast<double>(id.first);
-  out[1u] = static_cast<double>(id.second);
-  return out;
+Napi::Value CudaGraphPoolHandle(const Napi::CallbackInfo& info) { return poolValue(info.Env(), at::cuda::graph_pool_handle()); }
+
+Napi::Value CudaGraphStatus(const Napi::CallbackInfo& info) {
+  GraphHolder& g = held<GraphHolder>(info, 0);
+  return Napi::String::New(info.Env(), g.capturing ? "capturing" : g.captured ? "captured" : "empty");
 }
 
 Napi::Value CudaIsCapturing(const Napi::CallbackInfo& info) {
@@ -291,6 +297,7 @@ Napi::Value CudaStreamQuery(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CudaStreamSynchronize(const Napi::CallbackInfo& info) {
+  refuseWhileCapturing(info.Env(), "Stream.synchronize()");
   held<StreamHolder>(info, 0).stream.synchronize();
   return info.Env().Undefined();
 }
@@ -327,6 +334,7 @@ Napi::Value CudaEventQuery(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CudaEventSynchronize(const Napi::CallbackInfo& info) {
+  refuseWhileCapturing(info.Env(), "Event.synchronize()");
   held<EventHolder>(info, 0).event.synchronize();
   return info.Env().Undefined();
 }
@@ -354,6 +362,7 @@ Napi::Value CudaGraphReplay(const Napi::CallbackInfo& info) { return noCuda(info
 Napi::Value CudaGraphReset(const Napi::CallbackInfo& info) { return noCuda(info); }
 Napi::Value CudaGraphPool(const Napi::CallbackInfo& info) { return noCuda(info); }
 Napi::Value CudaGraphPoolHandle(const Napi::CallbackInfo& info) { return noCuda(info); }
+Napi::Value CudaGraphStatus(const Napi::CallbackInfo& info) { return noCuda(info); }
 Napi::Value CudaIsCapturing(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), false); }
 Napi::Value CudaStreamNew(const Napi::CallbackInfo& info) { return noCuda(info); }
 Napi::Value CudaStreamCurrent(const Napi::CallbackInfo& info) { return noCuda(info); }

@@ -14,6 +14,10 @@ struct OpEntry;
 // While this environment captures a graph: refuses what a graph cannot capture (a CPU tensor,
 // a read back to the host), naming the operator and argument. `outputs` checks results.
 void checkCapturable(Napi::Env env, const OpEntry& op, const torch::jit::Stack& stack, bool outputs);
+// While this environment captures a graph: refuses `what` (a JS name), which waits for the device.
+void refuseWhileCapturing(Napi::Env env, const char* what);
+// While this environment captures a graph: refuses reading a CUDA tensor back to the host.
+void refuseRead(Napi::Env env);
 
 // graphs: cudaGraphNew() -> graph; captureBegin(graph, device, [poolA, poolB] | null, mode, stream | null)
 Napi::Value CudaGraphNew(const Napi::CallbackInfo& info);
@@ -24,6 +28,8 @@ Napi::Value CudaGraphReplay(const Napi::CallbackInfo& info);
 Napi::Value CudaGraphReset(const Napi::CallbackInfo& info);
 Napi::Value CudaGraphPool(const Napi::CallbackInfo& info);
 Napi::Value CudaGraphPoolHandle(const Napi::CallbackInfo& info);
+// cudaGraphStatus(graph) -> 'empty' | 'capturing' | 'captured'
+Napi::Value CudaGraphStatus(const Napi::CallbackInfo& info);
 Napi::Value CudaIsCapturing(const Napi::CallbackInfo& info);
 // streams: cudaStreamNew(device, highPriority), cudaStreamCurrent(device), cudaStreamDefault(device)
 Napi::Value CudaStreamNew(const Napi::CallbackInfo& info);

@@ -42,7 +42,7 @@ struct CollectivesOf : Collectives {
 
 std::string messageOf(const std::exception& e) {
   auto* c10 = dynamic_cast<const c10::Error*>(&e);
-  std::string m = c10 ? compat::errorMessage(*c10) : e.what();
+  std::string m = c10 ? c10->what_without_backtrace() : e.what();
   // Gloo prefixes "[/path/file.cc:123] ": the location means nothing to a user
   if (!m.empty() && m[0] == '[') {
     auto end = m.find("] ");

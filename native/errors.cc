@@ -2,7 +2,6 @@
 
 #include <c10/util/Exception.h>
 
-#include "compat.h"
 #include "state.h"
 
 namespace torchnode {
@@ -25,7 +24,7 @@ Napi::Value guarded(const Napi::CallbackInfo& info, Napi::Value (*fn)(const Napi
     throw;
   } catch (const c10::Error& e) {
     // what() carries a C++ backtrace; users need only the message.
-    throw torchError(env, compat::errorMessage(e));
+    throw torchError(env, e.what_without_backtrace());
   } catch (const std::exception& e) {
     throw torchError(env, e.what());
   } catch (...) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "compat.h"
+#include "cuda_graph.h"
 #include "cuda_info.h"
 #include "errors.h"
 
@@ -19,9 +20,7 @@
 
 namespace torchnode {
 
-namespace {
-
-int deviceIndex(const Napi::CallbackInfo& info, size_t i) {
+int cudaDeviceArg(const Napi::CallbackInfo& info, size_t i) {
   int64_t count = compat::cudaDeviceCount();
   int64_t index = info[i].As<Napi::Number>().Int64Value();
   if (index < 0 || index >= count) {
@@ -30,8 +29,6 @@ int deviceIndex(const Napi::CallbackInfo& info, size_t i) {
   }
   return static_cast<int>(index);
 }
-
-}  // namespace
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   at::set_num_threads(info[0].As<Napi::Number>().Int32Value());
@@ -87,17 +84,18 @@ Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value CudaSynchronize(const Napi::CallbackInfo& info) {
-  torch::cuda::synchronize(deviceIndex(info, 0));
+  refuseWhileCapturing(info.Env(), "torch.cuda.synchronize()");
+  torch::cuda::synchronize(cudaDeviceArg(info, 0));
   return info.Env().Undefined();
 }
 
 Napi::Value CudaDeviceName(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), cudaDeviceName(deviceIndex(info, 0)));
+  return Napi::String::New(info.Env(), cudaDeviceName(cudaDeviceArg(info, 0)));
 }
 
 Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  CudaMemory m = cudaMemory(deviceIndex(info, 0));
+  CudaMemory m = cudaMemory(cudaDeviceArg(info, 0));
   Napi::Object out = Napi::Object::New(env);
   out["allocatedBytes"] = static_cast<double>(m.allocated);
   out["reservedBytes"] = static_cast<double>(m.reserved);

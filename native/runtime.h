@@ -5,6 +5,9 @@
 
 namespace torchnode {
 
+// The CUDA device index argument `i` names, checked against the devices libtorch sees.
+int cudaDeviceArg(const Napi::CallbackInfo& info, size_t i);
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info);
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info);
 Napi::Value ManualSeed(const Napi::CallbackInfo& info);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "compat.h"
+#include "cuda_graph.h"
 #include "errors.h"
 #include "handle.h"
 #include "state.h"
@@ -60,7 +60,7 @@ class ToBufferWorker : public Napi::AsyncWorker {
       if (!bytes_) throw std::runtime_error("cannot allocate " + std::to_string(nbytes_) + " bytes to read the tensor back");
       if (nbytes_) copyToHost(tensor_, bytes_);
     } catch (const c10::Error& e) {
-      SetError(compat::errorMessage(e));
+      SetError(e.what_without_backtrace());
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -108,16 +108,9 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   return wrapTensor(env, std::move(t));
 }
 
-// A CUDA tensor read back while this thread captures a graph: a sync the graph cannot hold.
-static void refuseReadWhileCapturing(const Napi::CallbackInfo& info, const at::Tensor& t) {
-  if (stateOf(info.Env()).capturing && t.is_cuda()) {
-    throw torchError(info.Env(), "CUDA graph capture: reading a CUDA tensor back to the host is a device sync that a graph cannot capture; read it after capture");
-  }
-}
-
 Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
   const at::Tensor& t = arg(info, 0);
-  refuseReadWhileCapturing(info, t);
+  if (t.is_cuda()) refuseRead(info.Env());
   size_t nbytes = t.numel() * t.element_size();
   void* data = hostAlloc(info.Env(), nbytes);
   try {
@@ -130,7 +123,7 @@ Napi::Value ToBuffer(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ToBufferAsync(const Napi::CallbackInfo& info) {
-  refuseReadWhileCapturing(info, arg(info, 0));
+  if (arg(info, 0).is_cuda()) refuseRead(info.Env());
   auto* worker = new ToBufferWorker(info.Env(), arg(info, 0));
   Napi::Promise p = worker->promise();
   worker->Queue();

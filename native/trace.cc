@@ -7,7 +7,6 @@
 #include <string>
 
 #include "dispatch.h"
-#include "compat.h"
 #include "errors.h"
 #include "handle.h"
 #include "state.h"
@@ -47,7 +46,7 @@ class ReplayWorker : public Napi::AsyncWorker {
     try {
       result_ = replay(*trace_, input_);
     } catch (const c10::Error& e) {
-      SetError(compat::errorMessage(e));
+      SetError(e.what_without_backtrace());
     } catch (const std::exception& e) {
       SetError(e.what());
     }

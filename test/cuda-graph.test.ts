@@ -59,7 +59,7 @@ test('train config: CUDA graphs on by default where the run allows them, refused
   const worldSize = process.env.WORLD_SIZE;
   process.env.WORLD_SIZE = '2';
   try {
-    assert.equal(why({ device: 'cuda', optimizer: 'sgd', amp: 'none' }), 'does not run under torchnode launch yet (DDP averages the gradients outside the step)');
+    assert.equal(why({ device: 'cuda', optimizer: 'sgd', amp: 'none' }), 'does not run under torchnode launch yet: DDP averages the gradients between backward and the update, outside the step');
   } finally {
     if (worldSize === undefined) delete process.env.WORLD_SIZE;
     else process.env.WORLD_SIZE = worldSize;

@@ -182,9 +182,24 @@ test('a single-rank group over a FileStore; collectives are promises; misuse is 
   }
 });
 
-test('nccl: available only with a libtorch that has it, a clear error elsewhere', async (t) => {
+test('nccl: available only with a libtorch that has it, a clear error elsewhere', async () => {
   if (d.availableBackends().nccl) {
-    if (torch.cuda.isAvailable()) return t.skip('this libtorch has NCCL and a CUDA device is visible: NCCL itself is not tested here');
+    if (torch.cuda.isAvailable()) {
+      // one rank over one GPU: collectives on CUDA tensors, as promises
+      const dir = mkdtempSync(path.join(tmpdir(), 'torchnode-nccl-'));
+      const group = await d.newGroup({ backend: 'nccl', initMethod: `file://${path.join(dir, 'store')}`, rank: 0, worldSize: 1 });
+      const x = torch.tensor([1, 2, 3], { device: 'cuda' });
+      try {
+        await group.allReduce(x, 'sum');
+        await group.broadcast(x, 0);
+        assert.deepEqual(x.toArray(), [1, 2, 3]);
+      } finally {
+        x.dispose();
+        group.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      return;
+    }
     // a CUDA build on a machine without a GPU
     return assert.rejects(d.newGroup({ backend: 'nccl', initMethod: 'tcp://127.0.0.1:1234', rank: 0, worldSize: 1 }), {
       name: 'TorchError', message: "backend 'nccl' needs a CUDA device, and none is visible; use backend 'gloo'",

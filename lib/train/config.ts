@@ -73,12 +73,9 @@ export function resolveConfig(options: TrainOptions | undefined): TrainConfig {
   const device = checkDevice(o.device ?? (native.cudaIsAvailable() ? 'cuda' : 'cpu'));
   const recipe = device === 'cpu' ? CPU_RECIPE : CUDA_RECIPE;
   if (o.amp === 'fp16' && device === 'cpu') throw new TypeError('amp fp16 needs a CUDA device; use bf16 on the CPU');
-  if (o.capturable && o.optimizer !== 'sgd') throw new TypeError("capturable needs optimizer 'sgd' (AdamW's bias correction reads the step count on the host)");
-  if (o.capturable && Number(process.env.WORLD_SIZE ?? '1') > 1) {
-    throw new TypeError('capturable does not run under torchnode launch yet: DDP averages the gradients between backward and the update, outside the step');
-  }
-  if (o.capturable && o.amp === 'fp16') throw new TypeError("capturable needs amp 'none' or 'bf16' (fp16's GradScaler reads the device every step)");
   const amp = o.amp ?? recipe.amp;
+  const stepOff = capturableWhyNot({ optimizer: o.optimizer, amp });
+  if (o.capturable && stepOff) throw new TypeError(`capturable ${stepOff}`);
   const graphsOff = cudaGraphsWhyNot({ device, optimizer: o.optimizer, amp });
   if (o.cudaGraphs && graphsOff) throw new TypeError(`cudaGraphs ${graphsOff}`);
   const cudaGraphs = o.cudaGraphs ?? graphsOff === null;
@@ -97,11 +94,18 @@ export function resolveConfig(options: TrainOptions | undefined): TrainConfig {
   };
 }
 
-/** Why a run cannot train with CUDA graphs, or null when it can. @example train.cudaGraphsWhyNot({ device: 'cpu', optimizer: 'sgd', amp: 'none' }) */
-export function cudaGraphsWhyNot(c: { device: Device; optimizer: 'sgd' | 'adamw'; amp: 'none' | 'bf16' | 'fp16' }): string | null {
-  if (!c.device.startsWith('cuda')) return `needs a CUDA device (the run is on '${c.device}')`;
+type StepChoices = { optimizer: 'sgd' | 'adamw'; amp: 'none' | 'bf16' | 'fp16' };
+
+/** Why a run cannot train with the capturable step (the reason, after its name), or null. */
+function capturableWhyNot(c: StepChoices): string | null {
   if (c.optimizer !== 'sgd') return "needs optimizer 'sgd' (AdamW's bias correction reads the step count on the host)";
+  if (Number(process.env.WORLD_SIZE ?? '1') > 1) return 'does not run under torchnode launch yet: DDP averages the gradients between backward and the update, outside the step';
   if (c.amp === 'fp16') return "needs amp 'none' or 'bf16' (fp16's GradScaler reads the device every step)";
-  if (Number(process.env.WORLD_SIZE ?? '1') > 1) return 'does not run under torchnode launch yet (DDP averages the gradients outside the step)';
   return null;
+}
+
+/** Why a run cannot train with CUDA graphs, or null when it can. @example train.cudaGraphsWhyNot({ device: 'cpu', optimizer: 'sgd', amp: 'none' }) */
+export function cudaGraphsWhyNot(c: StepChoices & { device: Device }): string | null {
+  if (!c.device.startsWith('cuda')) return `needs a CUDA device (the run is on '${c.device}')`;
+  return capturableWhyNot(c);
 }

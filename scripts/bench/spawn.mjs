@@ -65,7 +65,7 @@ function torchVersion(python) {
 
 /**
  * The Python whose PyTorch shares torchnode's libtorch: --python or $PYTHON if given, else the
- * first of the python3 the addon was built from, python3, /usr/bin/python3 that imports torch.
+ * first of the build record's python, python3, /usr/bin/python3 that imports torch.
  */
 export function findPython(record, explicit) {
   const wanted = explicit ?? process.env.PYTHON;
@@ -73,8 +73,7 @@ export function findPython(record, explicit) {
     if (!torchVersion(wanted)) throw new Error(`${wanted} cannot import torch`);
     return wanted;
   }
-  const built = record.python ?? (record.source === 'python3' ? record.detail.split(' (PyTorch')[0] : null);
-  const candidates = [built, 'python3', '/usr/bin/python3'].filter(Boolean);
+  const candidates = [record.python, 'python3', '/usr/bin/python3'].filter(Boolean);
   for (const python of candidates) {
     if (torchVersion(python)) return python;
   }

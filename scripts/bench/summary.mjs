@@ -3,6 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { graphsAgainstEager } from './report.mjs';
+
 const dir = process.argv[2];
 if (!dir) {
   console.error('usage: node scripts/bench/summary.mjs OUTDIR');
@@ -35,11 +37,8 @@ if (rows.length) {
       : `${r.ratio.toFixed(2)}  (torchnode ${r.torchnode.toPrecision(4)} ${r.unit}, PyTorch ${r.pytorch.toPrecision(4)} ${r.unit})`;
     lines.push(`${r.name.padEnd(width)}  ${what}`);
   }
-  // the captured step against the other side's eager step of the same shape
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  for (const r of rows.filter((x) => x.id?.endsWith('-graphs') && x.ratio !== null)) {
-    const eager = byId.get(r.id.slice(0, -'-graphs'.length));
-    if (eager?.pytorch) lines.push(`${r.id}: torchnode with graphs / PyTorch eager = ${(r.torchnode / eager.pytorch).toFixed(2)}; PyTorch with graphs / PyTorch eager = ${(r.pytorch / eager.pytorch).toFixed(2)}`);
+  for (const g of graphsAgainstEager(rows)) {
+    lines.push(`${g.id}: torchnode with graphs / PyTorch eager = ${g.times.toFixed(2)}; PyTorch with graphs / PyTorch eager = ${g.pytorchTimes.toFixed(2)}`);
   }
 } else {
   lines.push('', 'no benchmark results');
