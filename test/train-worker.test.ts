@@ -1,6 +1,7 @@
 // Trainer.fit() in a worker thread (the default): the caller's event loop stays free, progress and
 // callbacks are relayed, aborts stop at a step boundary, errors keep their class and message.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import test from 'node:test';
 
 import * as torch from 'torchnode';
 import type { EpochResult } from '../lib/train/trainer.js';
+import { workerExecArgv } from '../lib/train/worker-argv.js';
 
 const tmp = (name: string) => mkdtempSync(path.join(tmpdir(), `torchnode-${name}-`));
 const quiet = () => new torch.train.Progress(process.stderr, true);
@@ -137,4 +139,23 @@ test('Trainer and fit() options are validated on the calling thread', async () =
   await assert.rejects(trainer.fit({ onEpochEnd: 1 as never }),
     { name: 'TypeError', message: 'Expected a function for onEpochEnd but received 1 of type number' });
   rmSync(trainer.config.out, { recursive: true, force: true });
+});
+
+test('the training worker starts without the main entry\'s flags: fit() from a script on stdin or --eval', async () => {
+  assert.deepEqual(workerExecArgv(['--input-type=module', '-e', 'code', '--max-old-space-size=100', '--input-type', 'commonjs', '--print=1', '-i', '--import', 'x.js']),
+    ['--max-old-space-size=100', '--import', 'x.js']);
+  const out = tmp('worker-stdin');
+  const entry = import.meta.resolve('torchnode');
+  const script = `const torch = await import(${JSON.stringify(entry)});
+const r = await new torch.Trainer(${JSON.stringify({ ...tiny, limitTrain: 128, out })}, { progress: new torch.train.Progress(process.stderr, true) }).fit();
+console.log(JSON.stringify({ epochs: r.epochs, interrupted: r.interrupted }));`;
+  try {
+    for (const argv of [['--input-type=module'], ['--input-type=module', '-e', script]]) {
+      const r = spawnSync(process.execPath, argv, { input: argv.length === 1 ? script : undefined, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, `node ${argv[0]}${argv.length > 1 ? ' -e' : ' (stdin)'}: ${r.stderr}`);
+      assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').at(-1)!), { epochs: 1, interrupted: false });
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

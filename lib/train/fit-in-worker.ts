@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 
 import { TorchError } from '../errors.js';
 import type { TrainConfig } from './config.js';
+import { workerExecArgv } from './worker-argv.js';
 import { reviveError } from './error-transfer.js';
 import type { Progress } from './progress.js';
 import type { FitOptions, FitResult } from './trainer.js';
@@ -19,7 +20,7 @@ import type { FitWorkerData, FromWorker, ToWorker } from './worker-protocol.js';
 export function fitInWorker(config: TrainConfig, progress: Progress, { signal, onEpochEnd, onBatchEnd }: FitOptions): Promise<FitResult> {
   return new Promise((resolve, reject) => {
     const workerData: FitWorkerData = { config };
-    const worker = new Worker(new URL('./fit-worker.js', import.meta.url), { workerData });
+    const worker = new Worker(new URL('./fit-worker.js', import.meta.url), { workerData, execArgv: workerExecArgv() });
     let outcome: { result: FitResult } | { error: unknown } | null = null;
     const forwardAbort = (): void => worker.postMessage({ kind: 'abort' } satisfies ToWorker);
     if (signal?.aborted) forwardAbort();
