@@ -27,8 +27,8 @@ void account(Napi::Env env, AddonState& s, int64_t delta) {
   }
 }
 
-// id = slot * 256 + generation: a small integer (a V8 Smi, no allocation) below 8M live slots.
-constexpr int kGenerationBits = 8;
+// id = slot * 65536 + generation: a V8 Smi (no allocation) for the first 32K slots, exact below 2^53.
+constexpr int kGenerationBits = 16;
 
 }  // namespace
 
@@ -84,7 +84,7 @@ Handle* handleFrom(Napi::Env env, napi_value v) {
   uint64_t slot = id >> kGenerationBits;
   if (slot >= table.size()) return nullptr;
   Handle& h = table[slot];
-  return h.live && h.generation == static_cast<uint8_t>(id) ? &h : nullptr;
+  return h.live && h.generation == static_cast<uint16_t>(id) ? &h : nullptr;
 }
 
 at::Tensor& unwrapTensor(Napi::Env env, napi_value v, const char* what) {
@@ -100,7 +100,7 @@ void freeHandle(Napi::Env env, Handle* h) {
   if (h->reportedBytes) account(env, s, -h->reportedBytes);
   h->reportedBytes = 0;
   h->live = false;
-  h->generation++;
+  h->generation++;  // wraps to 0 after 65,536 uses: release() then retires the slot
   s.handles.release(*h);
   h->tensor = at::Tensor();  // libtorch frees the data here if this was the last reference
 }

@@ -18,19 +18,22 @@ struct Handle {
   at::Tensor tensor;
   int64_t reportedBytes = 0;  // host bytes this handle counts in AddonState::hostBytes
   uint32_t slot = 0;
-  uint8_t generation = 0;     // changes when the slot is freed: a stale id no longer matches
+  uint16_t generation = 0;    // changes when the slot is freed: a stale id no longer matches
   bool live = false;
 };
 
 // One environment's handles by slot, in fixed-size chunks so that a Handle never moves; freed
-// slots are reused, most recent first.
+// slots are reused, most recent first, until their generation has run through all its values: then
+// the slot is retired, so no id ever names two tensors (one slot, ~48 bytes, per 65,536 frees).
 class HandleTable {
  public:
   static constexpr uint32_t kChunkBits = 10;
   uint64_t size() const { return static_cast<uint64_t>(chunks_.size()) << kChunkBits; }
   Handle& operator[](uint64_t slot) { return chunks_[slot >> kChunkBits][slot & ((1u << kChunkBits) - 1)]; }
   Handle& take();
-  void release(Handle& h) { free_.push_back(h.slot); }
+  void release(Handle& h) {
+    if (h.generation != 0) free_.push_back(h.slot);
+  }
   void clear();
 
  private:

@@ -5,6 +5,9 @@ import { spawnSync } from 'node:child_process';
 
 import * as torch from 'torchnode';
 
+// Internal module (not public API), from the same dist/ the package exports.
+const { native: nativeApi } = (await import(new URL('../../dist/native.js', import.meta.url).href)) as typeof import('../lib/native.js');
+
 const live = (): number => torch.memory().liveTensors;
 
 /**
@@ -352,4 +355,22 @@ test('GC backstop: unreachable tensors that were never disposed are freed after 
   assert.equal(r.disposedThenCollected, r.base.liveTensors + 1);
   assert.equal(r.reachableAlive, true);
   assert.deepEqual(r.reachableValue, [7, 7]);
+});
+
+test('a freed handle id never names another tensor: 70,000 reuses of its slot later it is still refused natively', () => {
+  const stale = torch.zeros([1]);
+  const id = (stale as any)._h as number;
+  stale.dispose();
+  let ids = 0;
+  for (let i = 0; i < 70_000; i++) {
+    const t = torch.empty([1]);
+    const h = (t as any)._h as number;
+    assert.notEqual(h, id, `a new tensor got the freed id ${id} after ${i} allocations`);
+    if (Math.floor(h / 65536) === Math.floor(id / 65536)) ids++;
+    t.dispose();
+  }
+  // reused most recent first through every remaining generation, then retired
+  assert.equal(ids, 65_535 - (id % 65_536));
+  // the JS layer is not asked: the native table itself refuses the stale id
+  assert.throws(() => nativeApi.shape(id as any), { name: 'TypeError', message: 'Expected a Tensor for self' });
 });
