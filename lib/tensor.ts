@@ -1,4 +1,5 @@
 // The Tensor class: one JS object owning one reference to a libtorch tensor.
+import { constants as bufferConstants } from 'node:buffer';
 import { inspect } from 'node:util';
 
 import { TENSOR_CLONE_GUARD } from './clone-guard.js';
@@ -34,6 +35,14 @@ const backwardOptions = z.strictObject({
 });
 
 const formatOptions = z.strictObject({ memoryFormat: memoryFormatField.optional() });
+
+/** The most elements one typed array holds in this Node (2^32 in Node 20, 2^53 - 1 from Node 22). */
+export const MAX_TYPED_ARRAY_LENGTH: number = bufferConstants.MAX_LENGTH;
+
+const chunkOptions = z.strictObject({
+  /** Elements per typed array, the last one possibly fewer. */
+  chunkElements: z.number().int().min(1).max(MAX_TYPED_ARRAY_LENGTH).describe(`an integer from 1 to ${MAX_TYPED_ARRAY_LENGTH}`).optional(),
+});
 
 /**
  * A tensor on the CPU or a CUDA device. Made by factories (`torch.tensor`, `torch.zeros`,
@@ -215,14 +224,57 @@ export class Tensor implements Scoped {
    * bfloat16 come as their raw bits in a Uint16Array, bool as 0/1 bytes).
    */
   toTypedArray(): TypedArrayOf[DType] {
+    this.#checkFitsTypedArray('toTypedArray()');
     const Ctor = TYPED_ARRAY[this.dtype];
     return new Ctor(native.toBuffer(this._h));
   }
 
   /** Like `toTypedArray()`, copying off the JS thread (a CUDA copy waits for the device there). */
   async toTypedArrayAsync(): Promise<TypedArrayOf[DType]> {
+    this.#checkFitsTypedArray('toTypedArrayAsync()');
     const Ctor = TYPED_ARRAY[this.dtype];
     return new Ctor(await native.toBufferAsync(this._h));
+  }
+
+  /**
+   * The elements, row-major, as consecutive typed arrays of `chunkElements` each (the last one
+   * shorter): for tensors larger than one typed array can hold. Each chunk is copied when the
+   * iteration reaches it.
+   * @example
+   * for (const chunk of big.toTypedArrays({ chunkElements: 2 ** 20 })) hash.update(chunk);
+   */
+  *toTypedArrays(options?: { chunkElements?: number }): Generator<TypedArrayOf[DType], void, undefined> {
+    const { chunkElements = MAX_TYPED_ARRAY_LENGTH } = parseOptions(chunkOptions, options, 'Tensor.toTypedArrays()');
+    const Ctor = TYPED_ARRAY[this.dtype];
+    // a view when already contiguous; libtorch can hold what a typed array cannot
+    const dense = this.contiguous();
+    let flat: Tensor;
+    try {
+      flat = runT(aten.reshape, dense._h, [-1]);
+    } finally {
+      dense.dispose();
+    }
+    try {
+      const n = flat.numel();
+      for (let start = 0; start < n; start += chunkElements) {
+        const piece = runT(aten.narrow, flat._h, 0, start, Math.min(chunkElements, n - start));
+        try {
+          yield new Ctor(native.toBuffer(piece._h));
+        } finally {
+          piece.dispose();
+        }
+      }
+    } finally {
+      flat.dispose();
+    }
+  }
+
+  #checkFitsTypedArray(method: string): void {
+    const n = this.numel();
+    if (n > MAX_TYPED_ARRAY_LENGTH) {
+      throw new RangeError(`Tensor.${method}: the tensor has ${n} elements, more than one typed array holds in this Node ` +
+        `(${MAX_TYPED_ARRAY_LENGTH}); read it in pieces with toTypedArrays()`);
+    }
   }
 
   /** The elements as nested arrays of numbers (booleans for bool; int64 as numbers). */

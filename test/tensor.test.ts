@@ -431,3 +431,29 @@ test('getNumThreads starts at one thread per core; setNumThreads changes it', (t
   }
   assert.equal(torch.getNumThreads(), initial);
 });
+
+test('a tensor larger than one typed array: a RangeError naming both sizes before any copy, and toTypedArrays() reads it in pieces', async () => {
+  const { constants } = await import('node:buffer');
+  const limit = constants.MAX_LENGTH;
+  const before = torch.memory().liveTensors;
+  let rejected: Promise<void> | undefined;
+  torch.tidy(() => {
+    // an expanded view: more elements than a typed array holds, one byte of memory
+    const huge = torch.zeros([1], { dtype: 'uint8' }).expand([limit + 1]);
+    const message = `Tensor.toTypedArray(): the tensor has ${limit + 1} elements, more than one typed array holds in this Node (${limit}); read it in pieces with toTypedArrays()`;
+    const rss = process.memoryUsage().rss;
+    assert.throws(() => huge.toTypedArray(), { name: 'RangeError', message });
+    assert.ok(process.memoryUsage().rss - rss < 64 * 2 ** 20, 'refused before copying');
+    rejected = assert.rejects(huge.toTypedArrayAsync(), { name: 'RangeError', message: message.replace('toTypedArray()', 'toTypedArrayAsync()') });
+    // pieces in row-major order, non-contiguous input included
+    const x = torch.arange(0, 24, 1, { dtype: 'float32' }).reshape([2, 3, 4]).permute([2, 0, 1]);
+    const chunks = [...x.toTypedArrays({ chunkElements: 5 })];
+    assert.deepEqual(chunks.map((c) => c.length), [5, 5, 5, 5, 4]);
+    assert.ok(chunks.every((c) => c instanceof Float32Array));
+    assert.deepEqual(chunks.flatMap((c) => Array.from(c as Float32Array)), Array.from(x.toTypedArray() as Float32Array));
+    assert.deepEqual([...torch.tensor([1, 2, 3], { dtype: 'int64' }).toTypedArrays()].map((c) => Array.from(c as BigInt64Array)), [[1n, 2n, 3n]]);
+    assert.throws(() => [...x.toTypedArrays({ chunkElements: 0 })], { name: 'TypeError', message: `Expected an integer from 1 to ${limit} for chunkElements but received 0 of type number` });
+  });
+  await rejected;
+  assert.equal(torch.memory().liveTensors, before);
+});
