@@ -126,6 +126,7 @@ export interface NativeAddon {
   distDestroy(group: GroupHandle): void;
   distAllReduce(group: GroupHandle, tensor: Handle, op: 'sum' | 'avg' | 'max' | 'min' | 'product'): Promise<void>;
   distBroadcast(group: GroupHandle, tensor: Handle, src: number): Promise<void>;
+  distBroadcastNow(group: GroupHandle, tensor: Handle, src: number): void;
   distAllGather(group: GroupHandle, tensor: Handle): Promise<Handle[]>;
   distBarrier(group: GroupHandle): Promise<void>;
   ddpReducer(group: GroupHandle, params: Handle[], buckets: number[][], overlap: boolean): ReducerHandle;

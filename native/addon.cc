@@ -103,6 +103,7 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<DistDestroy>(env, exports, "distDestroy");
   add<DistAllReduce>(env, exports, "distAllReduce");
   add<DistBroadcast>(env, exports, "distBroadcast");
+  add<DistBroadcastNow>(env, exports, "distBroadcastNow");
   add<DistAllGather>(env, exports, "distAllGather");
   add<DistBarrier>(env, exports, "distBarrier");
   add<DdpReducer>(env, exports, "ddpReducer");

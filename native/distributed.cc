@@ -350,8 +350,8 @@ Napi::Value DistAllReduce(const Napi::CallbackInfo& info) {
   return queue(env, new CollectiveWorker(env, g, "allReduce", {work}, std::move(after), nullptr));
 }
 
-// distBroadcast(group, tensor, src) -> Promise<void>; in place.
-Napi::Value DistBroadcast(const Napi::CallbackInfo& info) {
+// Starts broadcasting args[1] from rank args[2] over group args[0], in place.
+static std::pair<std::shared_ptr<Group>, WorkPtr> startBroadcast(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto g = groupArg(info, 0);
   at::Tensor t = unwrapTensor(env, info[1], "tensor");
@@ -361,8 +361,25 @@ Napi::Value DistBroadcast(const Napi::CallbackInfo& info) {
   o.rootRank = src;
   o.rootTensor = 0;
   std::vector<at::Tensor> ts{t};
-  WorkPtr work = g->pg->broadcast(ts, o);
-  return queue(env, new CollectiveWorker(env, g, "broadcast", {work}, nullptr, nullptr));
+  return {g, g->pg->broadcast(ts, o)};
+}
+
+// distBroadcast(group, tensor, src) -> Promise<void>; in place.
+Napi::Value DistBroadcast(const Napi::CallbackInfo& info) {
+  auto [g, work] = startBroadcast(info);
+  return queue(info.Env(), new CollectiveWorker(info.Env(), g, "broadcast", {work}, nullptr, nullptr));
+}
+
+// distBroadcastNow(group, tensor, src): waited for on this thread, for DDP's buffer sync inside a
+// forward, which is synchronous (as in PyTorch).
+Napi::Value DistBroadcastNow(const Napi::CallbackInfo& info) {
+  auto [g, work] = startBroadcast(info);
+  try {
+    work->wait(g->timeout);
+  } catch (const std::exception& e) {
+    throw torchError(info.Env(), explainFailure(*g, "broadcast", messageOf(e)));
+  }
+  return info.Env().Undefined();
 }
 
 // distAllGather(group, tensor) -> Promise<Handle[]>: one tensor per rank, in rank order.

@@ -10,6 +10,7 @@ Napi::Value DistInit(const Napi::CallbackInfo& info);
 Napi::Value DistDestroy(const Napi::CallbackInfo& info);
 Napi::Value DistAllReduce(const Napi::CallbackInfo& info);
 Napi::Value DistBroadcast(const Napi::CallbackInfo& info);
+Napi::Value DistBroadcastNow(const Napi::CallbackInfo& info);
 Napi::Value DistAllGather(const Napi::CallbackInfo& info);
 Napi::Value DistBarrier(const Napi::CallbackInfo& info);
 

@@ -24,6 +24,7 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) { return missing(info); }
 Napi::Value DistDestroy(const Napi::CallbackInfo& info) { return missing(info); }
 Napi::Value DistAllReduce(const Napi::CallbackInfo& info) { return missing(info); }
 Napi::Value DistBroadcast(const Napi::CallbackInfo& info) { return missing(info); }
+Napi::Value DistBroadcastNow(const Napi::CallbackInfo& info) { return missing(info); }
 Napi::Value DistAllGather(const Napi::CallbackInfo& info) { return missing(info); }
 Napi::Value DistBarrier(const Napi::CallbackInfo& info) { return missing(info); }
 Napi::Value DdpReducer(const Napi::CallbackInfo& info) { return missing(info); }

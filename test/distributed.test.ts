@@ -75,6 +75,19 @@ test('DDP: rank 0 weights at wrap, averaged half-batch gradients equal the whole
   assert.notEqual(a.noSyncLocal[0], a.noSyncLocal[1]);
 });
 
+test('DDP broadcastBuffers as PyTorch: rank 0\'s buffers copied before a forward that follows a synchronised training forward', gloo, async () => {
+  const ranks = await twoRanks('ddpBuffers');
+  for (const r of ranks) assert.equal(r.code, 0, r.stderr);
+  ranks.map(json).forEach((r, rank) => {
+    assert.equal(r.atWrap, 0, 'rank 0\'s buffer at wrap');
+    // before the first forward and after a synchronised one: rank 0's; after a noSync() or a noGrad forward: the rank's own
+    assert.deepEqual(r.seen, [10, 20, 30 + rank, 40, 50 + rank]);
+    // nothing is copied after the last step (as in PyTorch): a drifted rank keeps its value until the next forward
+    assert.equal(r.after, 50 + rank);
+    assert.deepEqual(r.off, [60 + rank], 'broadcastBuffers: false copies nothing');
+  });
+});
+
 test('a collective waiting for a late rank leaves the event loop running', gloo, async () => {
   const [early] = (await twoRanks('nonblocking')).map(json);
   assert.ok(early.waitedMs >= 800, `waited ${early.waitedMs} ms`);

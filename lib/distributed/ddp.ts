@@ -1,7 +1,7 @@
 // DistributedDataParallel: one model replica per rank, kept identical by averaging gradients.
 import { z } from 'zod';
 
-import { noGrad } from '../autograd.js';
+import { isGradEnabled, noGrad } from '../autograd.js';
 import { cat } from '../functions.js';
 import { native, type ReducerHandle } from '../native.js';
 import { Module } from '../nn/module.js';
@@ -17,7 +17,10 @@ const ddpOptions = z.strictObject({
   firstBucketMb: z.number().positive().describe('a positive number').default(1),
   /** Start each bucket's allreduce inside backward, as soon as its gradients exist. */
   overlap: z.boolean().describe('a boolean').default(true),
-  /** After each synchronisation, copy rank 0's buffers (batch-norm statistics) to every rank. */
+  /**
+   * Before each forward that follows a synchronised training forward (and before the first), copy
+   * rank 0's buffers (batch-norm statistics) to every rank: PyTorch's broadcast_buffers.
+   */
   broadcastBuffers: z.boolean().describe('a boolean').default(true),
   group: z.instanceof(ProcessGroup).describe('a distributed.ProcessGroup').optional(),
 });
@@ -54,25 +57,43 @@ export function bucketAssignment(params: Tensor[], capBytes: number, firstCapByt
   return buckets;
 }
 
-// Broadcasts tensors from rank 0 with one collective per dtype, through a flat copy.
-async function broadcastCoalesced(group: ProcessGroup, tensors: Tensor[]): Promise<void> {
+// Broadcasts tensors from rank 0 with one collective per dtype, through a flat copy: awaited, or
+// waited for on this thread (`now`, for the buffer sync inside a synchronous forward).
+function broadcastCoalesced(group: ProcessGroup, tensors: Tensor[], now: true): void;
+function broadcastCoalesced(group: ProcessGroup, tensors: Tensor[]): Promise<void>;
+function broadcastCoalesced(group: ProcessGroup, tensors: Tensor[], now = false): Promise<void> | void {
   const byKind = new Map<string, Tensor[]>();
   for (const t of tensors) byKind.set(`${t.dtype}@${t.device}`, [...(byKind.get(`${t.dtype}@${t.device}`) ?? []), t]);
-  for (const list of byKind.values()) {
-    const flat = noGrad(() => cat(list.map((t) => t.detach().reshape(-1))));
-    try {
-      await group.broadcast(flat, 0);
-      tidy(() => noGrad(() => {
-        let offset = 0;
-        for (const t of list) {
-          t.copy_(flat.narrow(0, offset, t.numel()).view(t.shape));
-          offset += t.numel();
-        }
-      }));
-    } finally {
-      flat.dispose();
+  const flats = [...byKind.values()].map((list) => ({ list, flat: noGrad(() => cat(list.map((t) => t.detach().reshape(-1)))) }));
+  const unpack = ({ list, flat }: { list: Tensor[]; flat: Tensor }) => tidy(() => noGrad(() => {
+    let offset = 0;
+    for (const t of list) {
+      t.copy_(flat.narrow(0, offset, t.numel()).view(t.shape));
+      offset += t.numel();
     }
+  }));
+  const free = () => { for (const { flat } of flats) flat.dispose(); };
+  if (now) {
+    try {
+      for (const f of flats) {
+        native.distBroadcastNow(group._h, f.flat._h, 0);
+        unpack(f);
+      }
+    } finally {
+      free();
+    }
+    return;
   }
+  return (async () => {
+    try {
+      for (const f of flats) {
+        await group.broadcast(f.flat, 0);
+        unpack(f);
+      }
+    } finally {
+      free();
+    }
+  })();
 }
 
 /**
@@ -95,6 +116,8 @@ export class DistributedDataParallel<M extends Module = Module> {
   #reducer: ReducerHandle | null;
   #params: Tensor[];
   #syncing = true;
+  // PyTorch's require_forward_param_sync: the last forward recorded a synchronised backward
+  #syncBuffersNextForward = true;
   /** Buckets whose allreduce started during the last backward (the overlap achieved). */
   lastOverlappedBuckets = 0;
   readonly buckets: number[][];
@@ -115,9 +138,18 @@ export class DistributedDataParallel<M extends Module = Module> {
     return new DistributedDataParallel(module, group, o);
   }
 
-  /** The wrapped module's forward. */
+  /**
+   * The wrapped module's forward, after copying rank 0's buffers to this rank (`broadcastBuffers`)
+   * when the previous forward ran with gradients outside `noSync()`, as PyTorch does.
+   */
   forward(input: Tensor): Tensor {
-    return this.module.forward(input);
+    if (this.#syncBuffersNextForward && this.options.broadcastBuffers) {
+      const buffers = this.module.buffers();
+      if (buffers.length) broadcastCoalesced(this.group, buffers, true);
+    }
+    const output = this.module.forward(input);
+    this.#syncBuffersNextForward = isGradEnabled() && this.#syncing;
+    return output;
   }
 
   /**
@@ -127,8 +159,6 @@ export class DistributedDataParallel<M extends Module = Module> {
   async syncGradients(): Promise<void> {
     if (!this.#syncing) throw new TypeError('syncGradients() inside noSync(): gradients only accumulate there');
     this.lastOverlappedBuckets = await native.ddpFinish(this.#live());
-    const buffers = this.options.broadcastBuffers ? this.module.buffers() : [];
-    if (buffers.length) await broadcastCoalesced(this.group, buffers);
   }
 
   /**
