@@ -1,4 +1,7 @@
 // docs/benchmarks.md, written from a run's results by `npm run bench -- --write-docs`.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
 import { format, header, markdownTable, skipNotes, targets } from './report.mjs';
 
 const METHOD = `Both sides run the same work with the same settings (threads = all cores, float32,
@@ -66,4 +69,40 @@ ${METHOD}
 ${runs.map(section).join('\n')}
 Each case is \`scripts/bench/cases/<script>.mjs\` and \`.py\`, listed in \`scripts/bench/suite.mjs\`.
 `;
+}
+
+/** Where README's generated list of targets sits. */
+export const README_MARKERS = ['<!-- bench-targets: written by npm run bench -- --render-docs -->', '<!-- bench-targets end -->'];
+
+/** README's list: for each kept run, the targets met and those missed, with their figures. */
+export function readmeTargets(runs) {
+  const rest = (line) => line.replace(/^(met|MISSED)\s+/, '');
+  return runs.map((run) => {
+    const n = run.env.node;
+    const where = run.argv.includes('--cuda') ? `${n.gpu}, CUDA ${n.cuda}` : `${n.cpu}, ${n.cores} cores`;
+    const lines = targets(run.results);
+    const met = lines.filter((l) => l.startsWith('met')).map(rest);
+    const missed = lines.filter((l) => l.startsWith('MISSED')).map(rest);
+    return `- ${run.argv.includes('--cuda') ? 'CUDA' : 'CPU'}, libtorch ${n.libtorch}, ${run.started.slice(0, 10)} (${where}): ` +
+      `${met.length} of ${lines.length} targets met\n` +
+      `  - missed: ${missed.length ? missed.join('; ') : 'none'}\n` +
+      `  - met: ${met.length ? met.join('; ') : 'none'}`;
+  }).join('\n');
+}
+
+/** `readme` with the list between the markers replaced; an error if the markers are missing. */
+export function withReadmeTargets(readme, runs) {
+  const [start, end] = README_MARKERS;
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md lacks the markers ${start} ... ${end}`);
+  return `${readme.slice(0, a + start.length)}\n${readmeTargets(runs)}\n${readme.slice(b)}`;
+}
+
+/** Every run kept in `docs` (benchmarks-cpu-*.json, benchmarks-cuda-*.json): CPU before CUDA, newer libtorch first. */
+export function keptRuns(docs) {
+  const files = readdirSync(docs).filter((f) => /^benchmarks-(cpu|cuda)-[\d.]+\.json$/.test(f));
+  const version = (f) => f.match(/-([\d.]+)\.json$/)[1].split('.').map(Number);
+  files.sort((a, b) => (a.includes('-cuda-') - b.includes('-cuda-')) || (version(b)[0] - version(a)[0]) || (version(b)[1] - version(a)[1]));
+  return files.map((file) => JSON.parse(readFileSync(path.join(docs, file), 'utf8')));
 }

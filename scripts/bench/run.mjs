@@ -1,13 +1,13 @@
 // `npm run bench`: torchnode against PyTorch on the same libtorch, case by case, each side in
 // fresh processes run alternately (A B A B ...), medians over the runs.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { watchLoad } from './load.mjs';
 import { lockstep } from './lockstep.mjs';
 import { commands, findPython, root, runProcess, setNodeFlags } from './spawn.mjs';
-import { docsPage } from './docs-page.mjs';
+import { docsPage, keptRuns, withReadmeTargets } from './docs-page.mjs';
 import { header, jsonLine, loadText, ratioOf, skipNotes, targets, textTable } from './report.mjs';
 import { SUITE } from './suite.mjs';
 
@@ -130,16 +130,14 @@ async function runCase(c, o, python) {
 /** The file a run is kept in: one per kind (cpu, cuda) and libtorch major.minor. */
 const keptFile = (kind, libtorch) => `benchmarks-${kind}-${String(libtorch).split('.').slice(0, 2).join('.')}.json`;
 
-/** docs/benchmarks.md from every kept run: CPU before CUDA, newer libtorch first. */
+/** docs/benchmarks.md and README's list of targets from every kept run. */
 function writeDocs() {
-  const docs = path.join(root, 'docs');
-  const files = readdirSync(docs).filter((f) => /^benchmarks-(cpu|cuda)-[\d.]+\.json$/.test(f));
-  const version = (f) => f.match(/-([\d.]+)\.json$/)[1].split('.').map(Number);
-  files.sort((a, b) => (a.includes('-cuda-') - b.includes('-cuda-')) || (version(b)[0] - version(a)[0]) || (version(b)[1] - version(a)[1]));
-  const runs = files.map((file) => JSON.parse(readFileSync(path.join(docs, file), 'utf8')));
+  const runs = keptRuns(path.join(root, 'docs'));
   if (runs.length === 0) throw new Error('no kept runs in docs/ (benchmarks-cpu-*.json, benchmarks-cuda-*.json): run with --write-docs');
   writeFileSync(path.join(root, 'docs', 'benchmarks.md'), docsPage(runs));
-  log('wrote docs/benchmarks.md');
+  const readme = path.join(root, 'README.md');
+  writeFileSync(readme, withReadmeTargets(readFileSync(readme, 'utf8'), runs));
+  log('wrote docs/benchmarks.md and the targets in README.md');
 }
 
 async function main() {
