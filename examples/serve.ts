@@ -2,7 +2,7 @@
 // An example prediction service: a trained CIFAR-10 checkpoint behind POST /predict.
 //
 //   node dist/examples/serve.js --checkpoint runs/x/best.safetensors [--port 8080] [--host 127.0.0.1]
-//     [--device cpu] [--max-body-bytes 65536] [--max-batch 64]
+//     [--device cpu] [--max-body-bytes 65536] [--max-batch 64] [--max-queue 256] [--request-timeout-ms 10000]
 //
 // Prints "listening on http://HOST:PORT" once it answers (--port 0 takes a free port). SIGTERM or
 // SIGINT: stop accepting, finish the requests in flight, exit 0.
@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { createService } from './service/app.js';
 import { PredictBatcher } from './service/batcher.js';
 
-const USAGE = 'Usage: node dist/examples/serve.js --checkpoint FILE [--port N] [--host H] [--device D] [--max-body-bytes N] [--max-batch N]';
+const USAGE = 'Usage: node dist/examples/serve.js --checkpoint FILE [--port N] [--host H] [--device D] [--max-body-bytes N] [--max-batch N] ' +
+  '[--max-queue N] [--request-timeout-ms N]';
 
 const count = (what: string, min: number, max: number) => z.coerce.number({ error: `--${what} must be a number` })
   .int(`--${what} must be an integer`).min(min, `--${what} must be at least ${min}`).max(max, `--${what} must be at most ${max}`);
@@ -26,13 +27,16 @@ const flags = z.strictObject({
   device: z.string().default('cpu'),
   'max-body-bytes': count('max-body-bytes', 1024, 64 << 20).default(64 * 1024),
   'max-batch': count('max-batch', 1, 4096).default(64),
+  'max-queue': count('max-queue', 1, 1 << 20).default(256),
+  'request-timeout-ms': count('request-timeout-ms', 100, 600_000).default(10_000),
 });
 
 function options(): z.output<typeof flags> {
   const str = { type: 'string' } as const;
   let values: Record<string, unknown>;
   try {
-    ({ values } = parseArgs({ options: { checkpoint: str, port: str, host: str, device: str, 'max-body-bytes': str, 'max-batch': str }, strict: true }));
+    ({ values } = parseArgs({ options: { checkpoint: str, port: str, host: str, device: str, 'max-body-bytes': str, 'max-batch': str,
+      'max-queue': str, 'request-timeout-ms': str }, strict: true }));
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${USAGE}`);
   }
@@ -48,7 +52,8 @@ async function main(): Promise<void> {
   const batcher = new PredictBatcher(model, { maxBatch: o['max-batch'], device: o.device as torch.Device });
   // the first predict records the forward (on this thread): do it before taking requests
   await batcher.predict(new Uint8Array(3 * 32 * 32));
-  const service = createService(batcher, { model: name, device: o.device, classes: torch.data.CIFAR10_CLASSES, maxBodyBytes: o['max-body-bytes'] });
+  const service = createService(batcher, { model: name, device: o.device, classes: torch.data.CIFAR10_CLASSES, maxBodyBytes: o['max-body-bytes'],
+    maxQueue: o['max-queue'], requestTimeoutMs: o['request-timeout-ms'] });
   service.server.listen(o.port, o.host, () => {
     const address = service.server.address();
     const port = typeof address === 'object' && address ? address.port : o.port;

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -25,8 +26,8 @@ interface Server {
   exited: Promise<number | null>;
 }
 
-async function startServer(checkpoint: string): Promise<Server> {
-  const child = spawn(process.execPath, [serveJs, '--checkpoint', checkpoint, '--port', '0', '--max-body-bytes', String(LIMIT)],
+async function startServer(checkpoint: string, extra: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [serveJs, '--checkpoint', checkpoint, '--port', '0', '--max-body-bytes', String(LIMIT), ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -259,24 +260,68 @@ test('a burst of 200 requests, 16 at a time: all answered, tensors back to basel
   assert.ok(grown < 64 * 1024 * 1024, `RSS grew ${(grown / 2 ** 20).toFixed(1)} MB over the burst`);
 });
 
+/** A POST /predict whose body is sent in part: the reply comes when the server answers. */
+function halfSent(url: URL, image: Uint8Array, sent: number) {
+  const req = http.request(new URL('/predict', url), { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream', 'content-length': String(image.length) } });
+  const reply = new Promise<Reply>((resolve, reject) => {
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString()) }));
+    });
+    req.on('error', reject);
+  });
+  req.write(image.subarray(0, sent));
+  return { req, reply };
+}
+
+test('limits: a full queue answers 503 with Retry-After, a stalled body 408 and a closed connection, stalled headers 408', async () => {
+  const own = await startServer(checkpoint, ['--max-queue', '2', '--request-timeout-ms', '600']);
+  try {
+    const image = pixels(3072, 11);
+    const started = Date.now();
+    const stalled = [halfSent(own.url, image, 1536), halfSent(own.url, image, 100)];
+    for (let i = 0; (await healthz(own.url)).inFlight < 2; i++) {
+      assert.ok(i < 100, 'the two stalled requests reached the server');
+      await setTimeout(5);
+    }
+    const busy = await predictRaw(own.url, image);
+    assert.equal(busy.status, 503);
+    assert.equal(busy.headers['retry-after'], '1');
+    assert.equal(busy.body.error, 'the server is busy (2 predictions admitted, at most 2); retry shortly');
+    const [a, b] = await Promise.all(stalled.map((s) => s.reply));
+    const waited = Date.now() - started;
+    assert.ok(waited >= 600 && waited < 3000, `the stalled bodies were cut after ${waited} ms`);
+    for (const [r, got] of [[a!, 1536], [b!, 100]] as const) {
+      assert.equal(r.status, 408);
+      assert.equal(r.headers.connection, 'close');
+      assert.equal(r.body.error, `the request body did not arrive within 600 ms (${got} bytes received)`);
+    }
+    // headers that never finish: Node's own 408, then the socket closes
+    const raw = net.connect(Number(own.url.port), own.url.hostname);
+    raw.write('POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: applic');
+    let text = '';
+    raw.on('data', (c: Buffer) => (text += String(c)));
+    await once(raw, 'close');
+    assert.match(text, /^HTTP\/1\.1 408 Request Timeout/);
+    const health = await healthz(own.url) as Awaited<ReturnType<typeof healthz>> & { refusedBusy: number; limits: unknown };
+    assert.equal(health.inFlight, 0);
+    assert.equal(health.refusedBusy, 1);
+    assert.deepEqual(health.limits, { maxBodyBytes: LIMIT, maxQueue: 2, requestTimeoutMs: 600 });
+    // and it still predicts
+    assert.equal((await predictRaw(own.url, image)).status, 200);
+  } finally {
+    own.child.kill('SIGTERM');
+    await own.exited;
+  }
+});
+
 test('SIGTERM: the server stops accepting, finishes the requests in flight, and exits 0', async () => {
   const own = await startServer(checkpoint);
   try {
     const image = pixels(3072, 9);
     // four requests whose bodies are half sent: in flight on the server when SIGTERM comes
-    const open = Array.from({ length: 4 }, () => {
-      const req = http.request(new URL('/predict', own.url), { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': '3072' } });
-      const reply = new Promise<Reply>((resolve, reject) => {
-        req.on('response', (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: JSON.parse(Buffer.concat(chunks).toString()) }));
-        });
-        req.on('error', reject);
-      });
-      req.write(image.subarray(0, 1536));
-      return { req, reply };
-    });
+    const open = Array.from({ length: 4 }, () => halfSent(own.url, image, 1536));
     for (let i = 0; (await healthz(own.url)).inFlight < 4; i++) {
       assert.ok(i < 200, 'the four requests reached the server');
       await setTimeout(10);

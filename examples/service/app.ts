@@ -6,7 +6,7 @@ import * as torch from 'torchnode';
 
 import type { PredictBatcher } from './batcher.js';
 import { BadRequestError, checkContentType, imagePlanes } from './image-input.js';
-import { declaredTooLarge, discardBody, PayloadTooLargeError, readBody } from './read-body.js';
+import { declaredTooLarge, discardBody, PayloadTooLargeError, readBody, RequestTimeoutError } from './read-body.js';
 
 export interface ServiceOptions {
   /** The model's name and device, shown by /healthz. */
@@ -16,6 +16,10 @@ export interface ServiceOptions {
   classes: readonly string[];
   /** The largest request body read; larger ones get 413. */
   maxBodyBytes: number;
+  /** Predictions admitted at once (reading, queued or computing); past it, 503 with Retry-After. */
+  maxQueue: number;
+  /** Time for a request's headers and body to arrive; past it, 408 and the connection is closed. */
+  requestTimeoutMs: number;
 }
 
 export interface Service {
@@ -28,7 +32,8 @@ export interface Service {
  * An HTTP server for `POST /predict` and `GET /healthz` (not yet listening).
  *
  * @example
- * const { server, close } = createService(new PredictBatcher(model), { model: 'resnet20', device: 'cpu', classes, maxBodyBytes: 65536 });
+ * const { server, close } = createService(new PredictBatcher(model), { model: 'resnet20', device: 'cpu', classes,
+ *   maxBodyBytes: 65536, maxQueue: 256, requestTimeoutMs: 10_000 });
  * server.listen(8080, '127.0.0.1');
  * process.once('SIGTERM', () => void close().then(() => process.exit(0)));
  */
@@ -36,6 +41,7 @@ export function createService(batcher: PredictBatcher, options: ServiceOptions):
   let closing = false;
   let inFlight = 0; // predictions being computed or read
   let requests = 0;
+  let refusedBusy = 0;
   // What is left of a refused body is read and dropped (never kept) up to this, so that a
   // client still sending reads its 413 rather than a reset; past it the connection is cut.
   const discardCap = Math.max(options.maxBodyBytes * 16, 16 << 20);
@@ -51,10 +57,16 @@ export function createService(batcher: PredictBatcher, options: ServiceOptions):
   const health = () => {
     const m = torch.memory();
     return { status: closing ? 'stopping' : 'ok', model: options.model, device: options.device, inFlight, requests,
-      queued: batcher.pending, liveTensors: m.liveTensors, hostBytes: m.hostBytes, rssBytes: process.memoryUsage.rss() };
+      queued: batcher.pending, refusedBusy, liveTensors: m.liveTensors, hostBytes: m.hostBytes, rssBytes: process.memoryUsage.rss(),
+      limits: { maxBodyBytes: options.maxBodyBytes, maxQueue: options.maxQueue, requestTimeoutMs: options.requestTimeoutMs } };
   };
 
   async function predict(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    // a bounded queue: an overloaded server says so at once instead of letting waits grow
+    if (inFlight >= options.maxQueue) {
+      refusedBusy++;
+      throw new BadRequestError(`the server is busy (${inFlight} predictions admitted, at most ${options.maxQueue}); retry shortly`, 503, { 'retry-after': '1' });
+    }
     inFlight++;
     try {
       await answer(req, res, url);
@@ -65,7 +77,7 @@ export function createService(batcher: PredictBatcher, options: ServiceOptions):
 
   async function answer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const type = checkContentType(req.headers['content-type']);
-    const body = await readBody(req, options.maxBodyBytes);
+    const body = await readBody(req, options.maxBodyBytes, options.requestTimeoutMs);
     const planes = imagePlanes(type, body, url.searchParams);
     const p = await batcher.predict(planes);
     let best = 0;
@@ -89,18 +101,21 @@ export function createService(batcher: PredictBatcher, options: ServiceOptions):
 
   // requests whose body was refused before it was sent (Expect: 100-continue)
   const unsent = new WeakSet<IncomingMessage>();
-  const server = createServer((req, res) => {
+  // slow headers get Node's own 408; a late body ours (readBody); the check runs every second
+  const server = createServer({ headersTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs + 1000,
+    connectionsCheckingInterval: Math.min(1000, options.requestTimeoutMs) }, (req, res) => {
     handle(req, res).catch((e: unknown) => {
-      const status = e instanceof BadRequestError || e instanceof PayloadTooLargeError ? e.status : 500;
+      const status = e instanceof BadRequestError || e instanceof PayloadTooLargeError || e instanceof RequestTimeoutError ? e.status : 500;
       if (status === 500) console.error('torchnode serve: request failed:', e);
       const headers = e instanceof BadRequestError ? { ...e.headers } : {};
-      // a body never asked for will not come: this connection cannot carry another request
-      if (unsent.has(req)) headers.connection = 'close';
+      // a body never asked for will not come, and a late one is cut: no further request on this connection
+      if (unsent.has(req) || e instanceof RequestTimeoutError) headers.connection = 'close';
       // a body refused unread is dropped as it arrives; the connection then serves the next request
       else if (!req.readableEnded) discardBody(req, discardCap);
       const message = status === 500 ? `inference failed: ${(e as Error).message}` : (e as Error).message;
       if (!res.headersSent) send(res, status, { error: message }, headers);
       else res.destroy();
+      if (e instanceof RequestTimeoutError) res.once('finish', () => req.socket.destroy());
     });
   });
   // curl and others ask first (Expect: 100-continue) before a large body: refuse it unsent

@@ -11,6 +11,15 @@ export class PayloadTooLargeError extends Error {
   }
 }
 
+/** A body that did not arrive in time (a slow or stalled client): answered with 408, connection closed. */
+export class RequestTimeoutError extends Error {
+  readonly status = 408;
+  constructor(readonly timeoutMs: number, received: number) {
+    super(`the request body did not arrive within ${timeoutMs} ms (${received} bytes received)`);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
 /** Whether the request's Content-Length already says the body is over `limit`. */
 export function declaredTooLarge(req: IncomingMessage, limit: number): PayloadTooLargeError | null {
   const declared = Number(req.headers['content-length']);
@@ -18,19 +27,26 @@ export function declaredTooLarge(req: IncomingMessage, limit: number): PayloadTo
 }
 
 /**
- * Reads the whole body of `req` if it has at most `limit` bytes; rejects with
- * PayloadTooLargeError as soon as it has more, having kept at most `limit` bytes.
+ * Reads the whole body of `req` if it has at most `limit` bytes and arrives within `timeoutMs`
+ * (counted from now); rejects with PayloadTooLargeError as soon as it has more, having kept at
+ * most `limit` bytes, or with RequestTimeoutError when time runs out.
  *
  * @example
- * const body = await readBody(req, 64 * 1024);
+ * const body = await readBody(req, 64 * 1024, 10_000);
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, timeoutMs = 0): Promise<Buffer> {
   const early = declaredTooLarge(req, limit);
   if (early) return Promise.reject(early);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = timeoutMs > 0 ? setTimeout(() => {
+      done();
+      chunks.length = 0;
+      reject(new RequestTimeoutError(timeoutMs, size));
+    }, timeoutMs) : undefined;
     const done = (): void => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
