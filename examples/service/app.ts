@@ -16,7 +16,7 @@ export interface ServiceOptions {
   classes: readonly string[];
   /** The largest request body read; larger ones get 413. */
   maxBodyBytes: number;
-  /** Predictions admitted at once (reading, queued or computing); past it, 503 with Retry-After. */
+  /** Predictions queued or computing at once; past it, 503 with Retry-After. */
   maxQueue: number;
   /** Time for a request's headers and body to arrive; past it, 408 and the connection is closed. */
   requestTimeoutMs: number;
@@ -39,7 +39,8 @@ export interface Service {
  */
 export function createService(batcher: PredictBatcher, options: ServiceOptions): Service {
   let closing = false;
-  let inFlight = 0; // predictions being computed or read
+  let inFlight = 0; // predictions being read, queued or computed
+  let admitted = 0; // predictions queued or computed: what maxQueue bounds
   let requests = 0;
   let refusedBusy = 0;
   // What is left of a refused body is read and dropped (never kept) up to this, so that a
@@ -62,11 +63,6 @@ export function createService(batcher: PredictBatcher, options: ServiceOptions):
   };
 
   async function predict(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    // a bounded queue: an overloaded server says so at once instead of letting waits grow
-    if (inFlight >= options.maxQueue) {
-      refusedBusy++;
-      throw new BadRequestError(`the server is busy (${inFlight} predictions admitted, at most ${options.maxQueue}); retry shortly`, 503, { 'retry-after': '1' });
-    }
     inFlight++;
     try {
       await answer(req, res, url);
@@ -79,7 +75,18 @@ export function createService(batcher: PredictBatcher, options: ServiceOptions):
     const type = checkContentType(req.headers['content-type']);
     const body = await readBody(req, options.maxBodyBytes, options.requestTimeoutMs);
     const planes = imagePlanes(type, body, url.searchParams);
-    const p = await batcher.predict(planes);
+    // a bounded queue: an overloaded server says so at once instead of letting waits grow
+    if (admitted >= options.maxQueue) {
+      refusedBusy++;
+      throw new BadRequestError(`the server is busy (${admitted} predictions queued, at most ${options.maxQueue}); retry shortly`, 503, { 'retry-after': '1' });
+    }
+    admitted++;
+    let p: Float32Array;
+    try {
+      p = await batcher.predict(planes);
+    } finally {
+      admitted--;
+    }
     let best = 0;
     for (let k = 1; k < p.length; k++) if (p[k]! > p[best]!) best = k;
     const probabilities = Object.fromEntries(Array.from(p, (v, k) => [options.classes[k] ?? String(k), v]));
@@ -117,6 +124,18 @@ export function createService(batcher: PredictBatcher, options: ServiceOptions):
       else res.destroy();
       if (e instanceof RequestTimeoutError) res.once('finish', () => req.socket.destroy());
     });
+  });
+  // what Node's HTTP parser refuses (malformed or oversized headers, stalled headers) also gets a message
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    const [status, reason, message] = e.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', `the request headers did not arrive within ${options.requestTimeoutMs} ms`]
+      : e.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+        : [400, 'Bad Request', `malformed HTTP request (${e.code ?? e.message})`];
+    if (socket.writable && !(socket as { _httpMessage?: unknown })._httpMessage) {
+      const text = `${JSON.stringify({ error: message })}\n`;
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+    } else {
+      socket.destroy();
+    }
   });
   // curl and others ask first (Expect: 100-continue) before a large body: refuse it unsent
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
