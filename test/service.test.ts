@@ -322,6 +322,31 @@ test('limits: a full queue answers 503 with Retry-After, a stalled body 408 and 
   }
 });
 
+test('a mixed run of 1,200 requests, half bad, and stalled bodies: every bad one a 4xx with a message, every good one the in-process prediction, no 5xx, RSS within 10%', async () => {
+  const harness = await import(path.join(root, 'scripts', 'service', 'harness.mjs'));
+  const { mixedRun, BAD_KINDS } = await import(path.join(root, 'scripts', 'service', 'bad-input.mjs'));
+  const own = await startServer(checkpoint, ['--request-timeout-ms', '500']);
+  try {
+    const images = await harness.testImages(checkpoint, 64);
+    const port = Number(own.url.port);
+    await mixedRun({ port, images, requests: 400, slow: 0, maxBodyBytes: LIMIT });
+    const warm = await healthz(own.url);
+    const r = await mixedRun({ port, images, requests: 1200, slow: 6, maxBodyBytes: LIMIT });
+    assert.deepEqual(r.failures, []);
+    assert.equal(r.statuses5xx, 0);
+    assert.equal(r.counts['good 200'], 600);
+    assert.equal(r.counts['slow body 408'], 6);
+    for (const [kind, status] of Object.entries(BAD_KINDS as Record<string, number>)) assert.ok(r.counts[`${kind} ${status}`] >= 50, `${kind}: ${JSON.stringify(r.counts)}`);
+    const end = await healthz(own.url);
+    assert.equal(end.status, 'ok');
+    assert.equal(end.liveTensors, warm.liveTensors);
+    assert.ok(Math.abs(end.rssBytes - warm.rssBytes) / warm.rssBytes < 0.1, `RSS ${warm.rssBytes} -> ${end.rssBytes}`);
+  } finally {
+    own.child.kill('SIGTERM');
+    assert.equal(await own.exited, 0, own.output.join(''));
+  }
+});
+
 test('SIGTERM: the server stops accepting, finishes the requests in flight, and exits 0', async () => {
   const own = await startServer(checkpoint);
   try {

@@ -1,0 +1,79 @@
+// The example service under load: POST /predict with real CIFAR-10 test images at each
+// concurrency for a fixed duration (autocannon, loopback only), and the server's RSS around it.
+//
+//   npm run build && npm run loadtest -- [--checkpoint F] [--concurrency 1,8,64] [--seconds 10] [--max-requests 100000] [--json]
+//
+// Without --checkpoint it serves a freshly initialised ResNet-20 (speed does not depend on the weights).
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import autocannon from 'autocannon';
+
+import { healthz, machine, makeCheckpoint, startServe, testImages } from './harness.mjs';
+
+const { values: flags } = parseArgs({
+  options: {
+    checkpoint: { type: 'string' }, concurrency: { type: 'string', default: '1,8,64' }, seconds: { type: 'string', default: '10' },
+    'max-requests': { type: 'string', default: '100000' }, images: { type: 'string', default: '256' }, json: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+const positive = (name) => {
+  const n = Number(flags[name]);
+  if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`--${name} must be a positive integer, not '${flags[name]}'`);
+  return n;
+};
+const seconds = positive('seconds');
+const maxRequests = positive('max-requests');
+const levels = flags.concurrency.split(',').map((c) => {
+  const n = Number(c);
+  if (!Number.isSafeInteger(n) || n < 1) throw new TypeError(`--concurrency takes positive integers separated by commas, not '${flags.concurrency}'`);
+  return n;
+});
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'torchnode-loadtest-'));
+try {
+  const checkpoint = flags.checkpoint ?? await makeCheckpoint(dir);
+  const images = await testImages(checkpoint, positive('images'));
+  // the queue holds every client at the highest concurrency: this measures latency, not refusals
+  const server = await startServe(checkpoint, ['--max-queue', String(Math.max(256, ...levels))]);
+  let next = 0;
+  const requests = [{
+    method: 'POST', path: '/predict?layout=planar', headers: { 'content-type': 'application/octet-stream' },
+    setupRequest: (req) => ({ ...req, body: Buffer.from(images[next++ % images.length].planar) }),
+  }];
+  // a fixed duration, and at most --max-requests (whichever ends first)
+  const run = (connections, duration, maxOverallRequests) => autocannon({ url: server.url, connections, duration, maxOverallRequests, requests, timeout: 30 });
+  await run(8, 3); // warm: allocator pools, V8, batch shapes
+  const rows = [];
+  for (const connections of levels) {
+    const before = await healthz(server.port);
+    const r = await run(connections, seconds, maxRequests);
+    const after = await healthz(server.port);
+    rows.push({
+      concurrency: connections, seconds: r.duration, requests: r.requests.total, perSecond: Number((r.requests.total / r.duration).toFixed(1)),
+      p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max, errors: r.errors + r.timeouts, non2xx: r.non2xx,
+      rssMiB: [before.rssBytes, after.rssBytes].map((b) => Math.round(b / 2 ** 20)), liveTensors: [before.liveTensors, after.liveTensors],
+    });
+  }
+  const exitCode = await server.stop();
+  const base = rows.find((r) => r.concurrency === 1);
+  const report = { date: new Date().toISOString(), machine: machine(), images: images.length, rows, sigtermExit: exitCode,
+    speedup: base ? Object.fromEntries(rows.map((r) => [r.concurrency, Number((r.perSecond / base.perSecond).toFixed(2))])) : null };
+  if (flags.json) console.log(JSON.stringify(report));
+  else {
+    console.log(`${report.date}  ${report.machine}; ${images.length} CIFAR-10 test images, raw planar bytes`);
+    console.log('| concurrency | requests | requests/s | p50 | p99 | max | errors | non-2xx | live tensors | server RSS |');
+    console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |');
+    for (const r of rows) {
+      console.log(`| ${r.concurrency} | ${r.requests} in ${r.seconds} s | ${r.perSecond}${base ? ` (${report.speedup[r.concurrency]}x)` : ''} | ${r.p50Ms} ms | ` +
+        `${r.p99Ms} ms | ${r.maxMs} ms | ${r.errors} | ${r.non2xx} | ${r.liveTensors.join(' -> ')} | ${r.rssMiB.join(' -> ')} MiB |`);
+    }
+    console.log(`exit code after SIGTERM: ${exitCode}`);
+  }
+  if (rows.some((r) => r.errors || r.non2xx) || exitCode !== 0) process.exitCode = 1;
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
