@@ -29,6 +29,30 @@ function syncDirectory(dir: string): void {
 }
 
 /**
+ * Test hooks, read per write so a test process can set them: TORCHNODE_TEST_PAUSE_IN_WRITE=ms
+ * holds every write between its synced temporary file and the rename (so a kill lands there);
+ * TORCHNODE_TEST_FAIL_WRITE=NAME:N makes the Nth write of a file named NAME fail with ENOSPC
+ * once its bytes are in the temporary file, as a disk that fills would.
+ */
+const failedWrites = new Map<string, number>();
+
+function failIfTestSaysSo(target: string): void {
+  const hook = process.env.TORCHNODE_TEST_FAIL_WRITE;
+  if (!hook) return;
+  const name = path.basename(target);
+  const count = (failedWrites.get(name) ?? 0) + 1;
+  failedWrites.set(name, count);
+  if (hook !== `${name}:${count}`) return;
+  throw Object.assign(new Error(`ENOSPC: no space left on device, write '${target}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+}
+
+function pauseIfTestSaysSo(): void {
+  const ms = Number(process.env.TORCHNODE_TEST_PAUSE_IN_WRITE ?? 0);
+  // a synchronous sleep: the write must hold its thread, as a slow disk would
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
  * Replaces `target` with the bytes that `fill` writes: they go to a temporary file in the same
  * directory, which is synced and then renamed over `target`. If anything throws, the temporary
  * file is removed and `target` is left as it was.
@@ -46,9 +70,11 @@ export function writeFileAtomic(target: string, fill: (write: (bytes: Uint8Array
       writeAll(fd, bytes, position);
       position += bytes.byteLength;
     });
+    failIfTestSaysSo(target);
     fs.fsyncSync(fd);
     open = false;
     fs.closeSync(fd);
+    pauseIfTestSaysSo();
     fs.renameSync(tmp, target);
   } catch (e) {
     // Clean-up failures are swallowed: the error that stopped the write is the one to report.
@@ -57,4 +83,22 @@ export function writeFileAtomic(target: string, fill: (write: (bytes: Uint8Array
     throw e;
   }
   syncDirectory(dir);
+}
+
+/** Renames `from` to `to` (same directory) and flushes the rename to disk. */
+export function renameDurably(from: string, to: string): void {
+  fs.renameSync(from, to);
+  syncDirectory(path.dirname(path.resolve(to)));
+}
+
+/** Whether `name` is a temporary file of writeFileAtomic whose writer is no longer running here. */
+export function isStaleTemporary(name: string): boolean {
+  const m = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
+  if (!m) return false;
+  try {
+    process.kill(Number(m[1]), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
