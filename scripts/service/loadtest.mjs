@@ -5,6 +5,7 @@
 //
 // Without --checkpoint it serves a freshly initialised ResNet-20 (speed does not depend on the weights).
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +34,53 @@ const levels = flags.concurrency.split(',').map((c) => {
   return n;
 });
 
+/**
+ * `clients` keep-alive clients predict in a loop; after a second the server gets SIGTERM. Every
+ * request it accepted must be answered (200, or 503 'shutting down' for one that arrived on an
+ * open connection after it), new connections refused, and the exit code 0.
+ */
+async function sigtermUnderLoad(server, images, clients) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  let signalled = 0;
+  const tally = { answeredAfter: 0, okAfter: 0, refused: 0, errors: {}, otherStatuses: {} };
+  const once = (body) => new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/predict?layout=planar', agent,
+      headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', (e) => resolve({ error: e.code ?? e.message }));
+    req.end(body);
+  });
+  let n = 0;
+  const loops = Array.from({ length: clients }, async () => {
+    for (;;) {
+      const r = await once(images[n++ % images.length].planar);
+      if (r.error) {
+        if (!signalled) throw new Error(`a request failed before SIGTERM: ${r.error}`);
+        tally.refused++;
+        tally.errors[r.error] = (tally.errors[r.error] ?? 0) + 1;
+        return;
+      }
+      const shuttingDown = r.status === 503 && r.body.includes('the server is shutting down');
+      if (r.status !== 200 && !shuttingDown) tally.otherStatuses[r.status] = (tally.otherStatuses[r.status] ?? 0) + 1;
+      if (signalled) {
+        tally.answeredAfter++;
+        if (r.status === 200) tally.okAfter++;
+      }
+    }
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  signalled = Date.now();
+  server.child.kill('SIGTERM');
+  const exitCode = await server.exited;
+  const exitMs = Date.now() - signalled;
+  await Promise.all(loops);
+  agent.destroy();
+  return { clients, ...tally, exitCode, exitMs };
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'torchnode-loadtest-'));
 try {
   const checkpoint = flags.checkpoint ?? await makeCheckpoint(dir);
@@ -58,9 +106,10 @@ try {
       rssMiB: [before.rssBytes, after.rssBytes].map((b) => Math.round(b / 2 ** 20)), liveTensors: [before.liveTensors, after.liveTensors],
     });
   }
-  const exitCode = await server.stop();
+  const shutdown = await sigtermUnderLoad(server, images, Math.max(...levels));
+  const exitCode = shutdown.exitCode;
   const base = rows.find((r) => r.concurrency === 1);
-  const report = { date: new Date().toISOString(), machine: machine(), images: images.length, rows, sigtermExit: exitCode,
+  const report = { date: new Date().toISOString(), machine: machine(), images: images.length, rows, sigtermExit: exitCode, shutdown,
     speedup: base ? Object.fromEntries(rows.map((r) => [r.concurrency, Number((r.perSecond / base.perSecond).toFixed(2))])) : null };
   if (flags.json) console.log(JSON.stringify(report));
   else {
@@ -71,9 +120,12 @@ try {
       console.log(`| ${r.concurrency} | ${r.requests} in ${r.seconds} s | ${r.perSecond}${base ? ` (${report.speedup[r.concurrency]}x)` : ''} | ${r.p50Ms} ms | ` +
         `${r.p99Ms} ms | ${r.maxMs} ms | ${r.errors} | ${r.non2xx} | ${r.liveTensors.join(' -> ')} | ${r.rssMiB.join(' -> ')} MiB |`);
     }
-    console.log(`exit code after SIGTERM: ${exitCode}`);
+    const sd = shutdown;
+    console.log(`SIGTERM under load (${sd.clients} clients): ${sd.answeredAfter} requests answered after it (${sd.okAfter} with 200), ` +
+      `${sd.refused} refused (${Object.entries(sd.errors).map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}), ` +
+      `other statuses: ${JSON.stringify(sd.otherStatuses)}; exit code ${exitCode} after ${sd.exitMs} ms`);
   }
-  if (rows.some((r) => r.errors || r.non2xx) || exitCode !== 0) process.exitCode = 1;
+  if (rows.some((r) => r.errors || r.non2xx) || exitCode !== 0 || Object.keys(shutdown.otherStatuses).length) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
