@@ -16,7 +16,8 @@ export function forgetTraces(module: Module): void {
   traces.delete(module);
 }
 
-function record(module: Module, sample: Tensor): TraceHandle {
+/** The eval-mode, no-grad forward of `module` on `sample`, recorded as a trace. */
+export function record(module: Module, sample: Tensor): TraceHandle {
   const wasTraining = module.training;
   module.eval();
   native.traceBegin(sample._h);

@@ -121,6 +121,9 @@ export interface NativeAddon {
   traceAbort(): void;
   traceRun(trace: TraceHandle, input: Handle): Promise<Handle>;
   traceInfo(trace: TraceHandle): { steps: number; slots: number; ops: string[] };
+  traceOptimize(trace: TraceHandle, options: { foldBatchNorm: boolean; channelsLast: boolean; dtype: 'float32' | 'bfloat16'; inferenceMode: boolean }):
+    { trace: TraceHandle; foldedBatchNorms: number };
+  traceRunSync(trace: TraceHandle, input: Handle): Handle;
   distBackends(): { gloo: boolean; nccl: boolean };
   distInit(args: DistInitArgs): Promise<GroupHandle>;
   distDestroy(group: GroupHandle): void;

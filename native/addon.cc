@@ -98,6 +98,8 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<TraceAbort>(env, exports, "traceAbort");
   add<TraceRun>(env, exports, "traceRun");
   add<TraceInfo>(env, exports, "traceInfo");
+  add<TraceOptimize>(env, exports, "traceOptimize");
+  add<TraceRunSync>(env, exports, "traceRunSync");
   add<DistBackends>(env, exports, "distBackends");
   add<DistInit>(env, exports, "distInit");
   add<DistDestroy>(env, exports, "distDestroy");

@@ -2,6 +2,7 @@
 
 #include <ATen/core/List.h>
 #include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
 
 #include <algorithm>
 #include <string>
@@ -113,9 +114,15 @@ std::shared_ptr<Trace> Recorder::finish(Napi::Env env, const Handle* output) {
   Trace& t = *trace_;
   t.outputSlot = slotOf(output);
   if (t.outputSlot < 0) throw torchError(env, "the traced result was not computed from the traced input");
-  // Free each slot after its last use, so a replay holds no more than eager execution would.
+  computeReleases(t);
+  return trace_;
+}
+
+// Free each slot after its last use, so a replay holds no more than eager execution would.
+void computeReleases(Trace& t) {
   std::vector<int> lastUse(t.numSlots, -1);
   for (size_t s = 0; s < t.steps.size(); s++) {
+    t.steps[s].release.clear();
     for (const TraceArg& a : t.steps[s].args) {
       if (a.slot >= 0) lastUse[a.slot] = static_cast<int>(s);
       for (int ls : a.listSlots) if (ls >= 0) lastUse[ls] = static_cast<int>(s);
@@ -124,13 +131,15 @@ std::shared_ptr<Trace> Recorder::finish(Napi::Env env, const Handle* output) {
   for (int slot = 0; slot < t.numSlots; slot++) {
     if (slot != t.outputSlot && lastUse[slot] >= 0) t.steps[lastUse[slot]].release.push_back(slot);
   }
-  return trace_;
 }
 
-at::Tensor replay(const Trace& trace, const at::Tensor& input) {
-  c10::AutoGradMode noGrad(false);
+namespace {
+
+at::Tensor replaySteps(const Trace& trace, at::Tensor input) {
+  if (trace.channelsLastInput && input.dim() == 4) input = input.contiguous(at::MemoryFormat::ChannelsLast);
+  if (trace.computeDtype && input.is_floating_point()) input = input.to(*trace.computeDtype);
   std::vector<at::Tensor> slots(trace.numSlots);
-  slots[trace.inputSlot] = input;
+  slots[trace.inputSlot] = std::move(input);
   std::vector<at::Tensor> outputs;
   for (const TraceStep& step : trace.steps) {
     torch::jit::Stack stack;
@@ -161,6 +170,25 @@ at::Tensor replay(const Trace& trace, const at::Tensor& input) {
     for (int s : step.release) slots[s] = at::Tensor();
   }
   return slots[trace.outputSlot];
+}
+
+}  // namespace
+
+at::Tensor replay(const Trace& trace, const at::Tensor& input) {
+  at::Tensor out;
+  if (trace.inferenceMode) {
+    {
+      c10::InferenceMode guard;
+      out = replaySteps(trace, input);
+    }
+    // an inference tensor could not be changed in place or used by autograd later: hand back a normal one
+    out = trace.computeDtype ? out.to(at::kFloat) : out.clone();
+  } else {
+    c10::AutoGradMode noGrad(false);
+    out = replaySteps(trace, input);
+    if (trace.computeDtype && out.scalar_type() != at::kFloat) out = out.to(at::kFloat);
+  }
+  return out.is_contiguous() ? out : out.contiguous();
 }
 
 // traceBegin(input): records the ATen calls that follow, until traceEnd or traceAbort.
@@ -197,6 +225,18 @@ Napi::Value TraceRun(const Napi::CallbackInfo& info) {
   Napi::Promise p = worker->promise();
   worker->Queue();
   return p;
+}
+
+// traceRunSync(trace, input) -> handle, computed on this thread.
+Napi::Value TraceRunSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Trace& trace = traceOf(info, 0);
+  at::Tensor input = unwrapTensor(env, info[1], "input");
+  try {
+    return wrapTensor(env, replay(trace, input));
+  } catch (const c10::Error& e) {
+    throw torchError(env, e.what_without_backtrace());
+  }
 }
 
 Napi::Value TraceInfo(const Napi::CallbackInfo& info) {

@@ -35,7 +35,14 @@ struct Trace {
   int inputSlot = 0;
   int outputSlot = -1;
   int numSlots = 0;
+  // set by optimizeTrace: how a replay prepares its input and runs
+  bool channelsLastInput = false;
+  c10::optional<at::ScalarType> computeDtype;  // input cast to it, the result cast back
+  bool inferenceMode = false;
 };
+
+// Frees each slot after its last use (sets every step's `release`).
+void computeReleases(Trace& t);
 
 class Recorder {
  public:
@@ -62,5 +69,7 @@ Napi::Value TraceEnd(const Napi::CallbackInfo& info);
 Napi::Value TraceAbort(const Napi::CallbackInfo& info);
 Napi::Value TraceRun(const Napi::CallbackInfo& info);
 Napi::Value TraceInfo(const Napi::CallbackInfo& info);
+Napi::Value TraceOptimize(const Napi::CallbackInfo& info);
+Napi::Value TraceRunSync(const Napi::CallbackInfo& info);
 
 }  // namespace torchnode

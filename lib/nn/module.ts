@@ -9,6 +9,7 @@ import { noGrad } from '../autograd.js';
 import { MODULE_CLONE_GUARD } from '../clone-guard.js';
 import { forgetTraces, forwardAsync, predict, type InferenceOptions } from '../inference.js';
 import { forgetGraphs } from '../inference-graphs.js';
+import { InferenceModel, type OptimizeForInferenceOptions } from '../inference-optimized.js';
 import { Tensor } from '../tensor.js';
 
 export type ModuleTarget = Device | DType | { device?: Device; dtype?: DType; memoryFormat?: MemoryFormat };
@@ -182,6 +183,20 @@ export abstract class Module {
    */
   predict(input: Tensor, options?: InferenceOptions): Promise<Tensor> {
     return predict(this, input, options);
+  }
+
+  /**
+   * A frozen inference copy: the eval forward recorded once for samples of `inputShape`, batch
+   * norms folded into the convolutions before them, convolution weights in channels-last order,
+   * replayed by libtorch under InferenceMode with no JS per layer, for any batch size. Results
+   * match the eager module to float32 rounding; later changes to the module's weights do not
+   * reach the copy (fold them again). The forward must not branch on tensor values.
+   * @example
+   * const fast = model.optimizeForInference({ inputShape: [3, 32, 32] });
+   * const probs = await fast.predict(images);
+   */
+  optimizeForInference(options: OptimizeForInferenceOptions): InferenceModel {
+    return new InferenceModel(this, options);
   }
 
   /**
