@@ -1,6 +1,6 @@
 // The CIFAR-10 training loop: on-device data, one tidy scope per step, metrics read from the
 // device only at log points, checkpoints that resume exactly.
-import { appendFileSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 
@@ -13,6 +13,7 @@ import { backends } from '../cuda.js';
 import { CIFAR10_MEAN, CIFAR10_STD, loadCifar10 } from '../data/cifar10.js';
 import { ImagePipeline } from '../data/pipeline.js';
 import { TorchError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import { crossEntropy } from '../functional.js';
 import type { Module } from '../nn/module.js';
 import { parseOptions } from '../options.js';
@@ -30,6 +31,7 @@ import { curvesSvg, type EpochMetrics } from './curves.js';
 import { anyRank, joinFromEnvironment, sumAcross, type DistributedRun } from './distributed.js';
 import { fitInWorker } from './fit-in-worker.js';
 import { loadModel } from './load-model.js';
+import { prepareOutputDir, reasonOf, writeError } from './output-dir.js';
 import { Progress, type StepInfo } from './progress.js';
 
 export interface EpochResult extends EpochMetrics {
@@ -146,7 +148,9 @@ export class Trainer {
     // only rank 0 prints, writes metrics and checkpoints
     const lead = !dist || dist.lead;
     const progress = lead ? this.progress : new Progress(process.stderr, true);
-    mkdirSync(c.out, { recursive: true });
+    // a directory that cannot take checkpoints fails here, before any data is loaded
+    if (lead) prepareOutputDir(c.out);
+    else mkdirSync(c.out, { recursive: true });
     const found = c.resume && hasCheckpoint(c.out, 'last');
     if (dist && c.resume) {
       const seen = await sumAcross(dist, [found ? 1 : 0]);
@@ -217,14 +221,21 @@ export class Trainer {
     // rank 0's weights go to every rank (after a resume all ranks loaded the same checkpoint anyway)
     const ddp = dist ? await DistributedDataParallel.create(model, { group: dist.group }) : null;
     if (dist) progress.line(`torchnode: data-parallel over ${dist.worldSize} ranks (${dist.group.backend}), batch ${config.batchSize} per rank`);
-    const checkpoint = (name: string, at: { epoch: number; batch: number; step: number }, sums: typeof partial) => lead && tidy(() => {
-      const opt = optimizer.stateDict();
-      const emaState = ema?.stateDict();
-      const tensors = new Map<string, Tensor>([...withPrefix(opt.tensors, 'optimizer.'), ...(emaState ? withPrefix(emaState.tensors, 'ema.') : [])]);
-      saveCheckpoint(config.out, name, model.stateDict(), tensors,
-        { ...at, config, optimizer: opt.meta, ema: emaState?.meta ?? null, history, best, partial: sums },
-        { model: config.model, stem: config.stem, numClasses: '10', epoch: String(at.epoch) });
-    });
+    // where the last checkpoint on disk stands, for the message of a write that fails
+    let saved = resumed ? position(resumed.state) : null;
+    const output = (what: string, write: () => void) => {
+      if (lead) writeExplained(what, write, config.out, saved);
+    };
+    const checkpoint = (name: string, at: { epoch: number; batch: number; step: number }, sums: typeof partial) =>
+      output(`the checkpoint ${path.join(config.out, `${name}.safetensors`)}`, () => tidy(() => {
+        const opt = optimizer.stateDict();
+        const emaState = ema?.stateDict();
+        const tensors = new Map<string, Tensor>([...withPrefix(opt.tensors, 'optimizer.'), ...(emaState ? withPrefix(emaState.tensors, 'ema.') : [])]);
+        saveCheckpoint(config.out, name, model.stateDict(), tensors,
+          { ...at, config, optimizer: opt.meta, ema: emaState?.meta ?? null, history, best, partial: sums },
+          { model: config.model, stem: config.stem, numClasses: '10', epoch: String(at.epoch) });
+        if (name === 'last') saved = position(at);
+      }));
 
     // created after a resume has loaded the optimizer's state, which it then updates in place
     if (config.capturable && dist) {
@@ -328,12 +339,14 @@ export class Trainer {
       history.push(result);
       const improved = result.testAccuracy !== null && (best === null || result.testAccuracy > best);
       if (improved) best = result.testAccuracy;
-      if (lead) {
-        appendFileSync(path.join(config.out, 'metrics.jsonl'), `${JSON.stringify(result)}\n`);
-        writeAtomic(path.join(config.out, 'curves.svg'), curvesSvg(history));
-      }
-      checkpoint('last', { epoch: epoch + 1, batch: 0, step }, partial);
+      // rewritten whole from the history, so an epoch run again after a kill is not listed twice
+      const metricsFile = path.join(config.out, 'metrics.jsonl');
+      output(metricsFile, () => writeText(metricsFile, history.map((m) => `${JSON.stringify(m)}\n`).join('')));
+      const curvesFile = path.join(config.out, 'curves.svg');
+      output(curvesFile, () => writeText(curvesFile, curvesSvg(history)));
+      // best before last: killed between them, the resumed run redoes this epoch and writes both again
       if (improved) checkpoint('best', { epoch: epoch + 1, batch: 0, step }, partial);
+      checkpoint('last', { epoch: epoch + 1, batch: 0, step }, partial);
       progress.line(`epoch ${epoch + 1}/${config.epochs}: train loss ${trainLoss.toFixed(4)} acc ${(trainAccuracy * 100).toFixed(2)}%` +
         (result.testAccuracy === null ? '' : `, test loss ${result.testLoss!.toFixed(4)} acc ${(result.testAccuracy * 100).toFixed(2)}%`) +
         `, ${seconds.toFixed(1)} s, ${Math.round(result.imagesPerSecond)} img/s`);
@@ -423,8 +436,23 @@ function prefixed(tensors: Map<string, Tensor>, prefix: string): Map<string, Ten
   return new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+function writeText(file: string, text: string): void {
+  writeFileAtomic(file, (write) => write(Buffer.from(text)));
+}
+
+/** Where a checkpoint stands, in words: `the end of epoch 2` or `epoch 3, batch 5`. */
+function position(at: { epoch: number; batch: number }): string {
+  return at.batch === 0 ? `the end of epoch ${at.epoch}` : `epoch ${at.epoch + 1}, batch ${at.batch}`;
+}
+
+/** Runs `write`; a system error it throws becomes one that names `what`, the reason and the checkpoint still on disk. */
+function writeExplained(what: string, write: () => void, out: string, saved: string | null): void {
+  try {
+    write();
+  } catch (e) {
+    if (typeof (e as NodeJS.ErrnoException).code !== 'string') throw e;
+    const kept = saved === null ? 'no checkpoint had been written yet'
+      : `${path.join(out, 'last.safetensors')} still holds ${saved}, and a resumed run continues from there`;
+    throw writeError(`cannot write ${what}: ${reasonOf(e)}; ${kept}`, e);
+  }
 }
