@@ -31,8 +31,8 @@ function syncDirectory(dir: string): void {
 /**
  * Test hooks, read per write so a test process can set them: TORCHNODE_TEST_PAUSE_IN_WRITE=ms
  * holds every write between its synced temporary file and the rename (so a kill lands there);
- * TORCHNODE_TEST_FAIL_WRITE=NAME:N makes the Nth write of a file named NAME fail with ENOSPC
- * once its bytes are in the temporary file, as a disk that fills would.
+ * TORCHNODE_TEST_FAIL_WRITE=NAME:N makes the Nth write of a file named NAME (counted while the
+ * hook is set) fail with ENOSPC once its bytes are in the temporary file, as a disk that fills would.
  */
 const failedWrites = new Map<string, number>();
 

@@ -176,9 +176,17 @@ if (straight.code !== 0) {
 const reference = {
   metrics: jsonLine(straight.stdout).metrics.map(pick),
   bestTestAccuracy: jsonLine(straight.stdout).bestTestAccuracy,
+  // best is rewritten at each epoch whose test accuracy is a new high
+  bestWrites: jsonLine(straight.stdout).metrics.filter((m, i, all) => all.slice(0, i).every((p) => m.testAccuracy > p.testAccuracy)).length,
   weights: { last: weightBytes(path.join(straightOut, 'last.safetensors')), best: weightBytes(path.join(straightOut, 'best.safetensors')) },
 };
 console.log(`uninterrupted: ${straight.ms} ms; train loss per epoch ${reference.metrics.map((m) => m.trainLoss.toFixed(6)).join(', ')}`);
+
+/** A kill inside a write of `file`: its second write or a later one, so that an older pair is on disk. */
+function targetedKill(file) {
+  const writes = file.startsWith('best') ? reference.bestWrites : EPOCHS;
+  return { file, nth: writes >= 2 ? 2 + Math.floor(next() * (writes - 1)) : 1, delayMs: Math.floor(next() * pauseMs * 0.8) };
+}
 
 const tally = { phases: new Map(), from: new Map(), equal: 0, loadFailures: 0, kills: 0 };
 const count = (map, key) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -193,11 +201,13 @@ for (let i = 1; i <= kills; i++) {
   for (let k = 0; k < repeat; k++) {
     // every 4th first kill waits for a given file's write: certain to land inside one
     const targeted = k === 0 && i % 4 === 0;
-    const file = TARGETS[(i / 4 - 1) % TARGETS.length];
-    const plan = targeted
-      ? { file, nth: file.startsWith('best') ? 1 : 1 + Math.floor(next() * EPOCHS), delayMs: Math.floor(next() * pauseMs * 0.8) }
-      : { atMs: Math.floor(next() * straight.ms) };
+    const plan = targeted ? targetedKill(TARGETS[(i / 4 - 1) % TARGETS.length]) : { atMs: Math.floor(next() * straight.ms) };
     result = await train(out, resume, plan);
+    // a first run quicker than the uninterrupted one may end before its instant: draw again within its length
+    for (let again = 0; k === 0 && !result.hit && again < 3; again++) {
+      rmSync(out, { recursive: true, force: true });
+      result = await train(out, false, { atMs: Math.floor(next() * result.ms) });
+    }
     const from = resume ? `resumed from ${resumedFrom(result.stderr)}; ` : '';
     if (resume) count(tally.from, resumedFrom(result.stderr));
     if (!result.hit) {
