@@ -101,13 +101,15 @@ class Worker {
  */
 export async function lockstep({ commands, processes, rounds, timeoutMs = 20 * 60_000 }) {
   const values = { torchnode: [], pytorch: [] };
+  // what each side said when ready, e.g. how far its outputs are from PyTorch eager's
+  const ready = { torchnode: [], pytorch: [] };
   for (let p = 0; p < processes; p++) {
     const workers = [];
     try {
       for (const side of ['torchnode', 'pytorch']) {
         const worker = new Worker(side, ...commands[side]);
         workers.push(worker);
-        await worker.next(timeoutMs); // set up and warmed up, before the other side starts
+        ready[side].push(await worker.next(timeoutMs)); // set up and warmed up, before the other side starts
       }
       for (let r = 0; r < rounds; r++) {
         const order = (p * rounds + r) % 2 === 0 ? workers : [...workers].reverse();
@@ -119,5 +121,5 @@ export async function lockstep({ commands, processes, rounds, timeoutMs = 20 * 6
       throw e;
     }
   }
-  return values;
+  return Object.defineProperty(values, 'ready', { value: ready });
 }

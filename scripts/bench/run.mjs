@@ -6,7 +6,9 @@ import path from 'node:path';
 
 import { watchLoad } from './load.mjs';
 import { lockstep } from './lockstep.mjs';
-import { commands, findPython, root, runProcess, setNodeFlags } from './spawn.mjs';
+import { createRequire } from 'node:module';
+
+import { caseCommands, findPython, root, runProcess, setNodeFlags } from './spawn.mjs';
 import { docsPage, keptRuns, withReadmeTargets } from './docs-page.mjs';
 import { header, jsonLine, loadText, ratioOf, skipNotes, targets, textTable } from './report.mjs';
 import { SUITE } from './suite.mjs';
@@ -68,8 +70,33 @@ function cifarDir() {
   return existsSync(path.join(dir, 'data_batch_1.bin')) && existsSync(path.join(dir, 'test_batch.bin')) ? dir : null;
 }
 
+// The inference-peer cases' network, inputs and ONNX file (prepare_inference.py), made once a run.
+const prepared = { dir: null, batches: new Map() };
+process.on('exit', () => { if (prepared.dir) rmSync(prepared.dir, { recursive: true, force: true }); });
+
+/** The folder with batch `batch`'s files; `onnx` is null (with `why`) when ONNX could not be exported. */
+async function prepareInference(python, batch) {
+  prepared.dir ??= mkdtempSync(path.join(os.tmpdir(), 'torchnode-bench-infer-'));
+  if (!prepared.batches.has(batch)) {
+    const { result } = await runProcess(python, [path.join(root, 'scripts', 'bench', 'cases', 'prepare_inference.py'), `--dir=${prepared.dir}`, `--batch=${batch}`],
+      { cwd: path.join(root, 'scripts', 'bench', 'cases') });
+    prepared.batches.set(batch, result);
+  }
+  return { dir: prepared.dir, ...prepared.batches.get(batch) };
+}
+
+const hasOnnxRuntime = () => {
+  try {
+    createRequire(import.meta.url).resolve('onnxruntime-node');
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** Why a selected case cannot run here, or null. */
 function whySkipped(c, env, o) {
+  if (c.peer === 'onnxruntime-node' && !hasOnnxRuntime()) return { short: 'no onnxruntime-node', why: 'onnxruntime-node is not installed (a devDependency: npm install)' };
   if (c.cuda && !(env.node.cudaAvailable && env.pytorch.cudaAvailable)) {
     const why = [env.node.whyNoCuda && `torchnode: ${env.node.whyNoCuda}`, env.pytorch.whyNoCuda && `PyTorch: ${env.pytorch.whyNoCuda}`];
     return { short: 'no CUDA', why: `CUDA cases skipped: ${why.filter(Boolean).join('; ')}` };
@@ -82,7 +109,7 @@ function whySkipped(c, env, o) {
 /** One fresh process of one side: its value (a rate, or the wall time to its result line). */
 async function runSide(c, side, args, python) {
   if (c.epoch) return runEpoch(side, python);
-  const [cmd, argv] = commands(c.script, args, python)[side];
+  const [cmd, argv] = caseCommands(c, args, python)[side];
   const { result, untilResult } = await runProcess(cmd, argv);
   return c.wall ? untilResult : result.value;
 }
@@ -109,6 +136,11 @@ const argsOf = (c, o) => ({ ...c.args, ...(o.quick && c.quick?.args) });
 
 async function runCase(c, o, python) {
   const args = argsOf(c, o);
+  if (c.prepare) {
+    const p = await prepareInference(python, args.batch);
+    if (c.peer === 'onnxruntime-node' && !p.onnx) return { case: c, skipped: 'no onnx', why: p.why };
+    args.dir = p.dir;
+  }
   const mode = o.quick && c.quick ? { ...c, ...c.quick } : c;
   const processes = o.pairs ?? mode.processes;
   const load = watchLoad();
@@ -119,12 +151,13 @@ async function runCase(c, o, python) {
       for (const side of ['torchnode', 'pytorch']) values[side].push(await runSide(c, side, args, python));
     }
   } else {
-    values = await lockstep({ commands: commands(c.script, args, python), processes, rounds: mode.rounds });
+    values = await lockstep({ commands: caseCommands(c, args, python), processes, rounds: mode.rounds });
   }
   // each round against the other side's round next to it in time: a drifting machine cancels out
   const ratios = values.torchnode.map((v, i) => ratioOf(c, v, values.pytorch[i]));
+  const diffs = values.ready && Object.fromEntries(Object.entries(values.ready).map(([side, lines]) => [side, Math.max(...lines.map((l) => l.maxAbsDiff ?? NaN))]));
   return { case: c, torchnode: median(values.torchnode), pytorch: median(values.pytorch), ratio: median(ratios),
-    runs: values.torchnode.length, values, otherLoad: load.stop() };
+    runs: values.torchnode.length, values, otherLoad: load.stop(), ...(c.prepare && diffs && { maxAbsDiff: diffs }) };
 }
 
 /** The file a run is kept in: one per kind (cpu, cuda) and libtorch major.minor. */
@@ -171,8 +204,12 @@ async function main() {
       log(`${c.id}: running`);
       try {
         r = await runCase(c, o, python);
-        log(`${c.id}: torchnode ${r.values.torchnode.map((v) => v.toPrecision(4)).join(' ')}; PyTorch ${r.values.pytorch.map((v) => v.toPrecision(4)).join(' ')}; ` +
-          `ratio ${r.ratio.toFixed(2)}; other processes used ${loadText(r.otherLoad)} of the CPU`);
+        if (r.skipped) log(`${c.id}: skipped (${r.why})`);
+        else {
+          if (r.maxAbsDiff) log(`${c.id}: max |logits - PyTorch eager's| before timing: torchnode ${r.maxAbsDiff.torchnode.toExponential(2)}, ${c.peer} ${r.maxAbsDiff.pytorch.toExponential(2)}`);
+          log(`${c.id}: torchnode ${r.values.torchnode.map((v) => v.toPrecision(4)).join(' ')}; PyTorch ${r.values.pytorch.map((v) => v.toPrecision(4)).join(' ')}; ` +
+            `ratio ${r.ratio.toFixed(2)}; other processes used ${loadText(r.otherLoad)} of the CPU`);
+        }
       } catch (e) {
         r = { case: c, error: e.message };
         log(`${c.id}: ${e.message}`);

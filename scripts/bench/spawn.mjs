@@ -25,6 +25,19 @@ export function commands(script, args, python) {
 }
 
 /**
+ * A case's two command lines: its `script` in both languages, or its own `sides`
+ * ({torchnode: [file, args], pytorch: [file, args]}, each a .mjs run by node or a .py by python).
+ */
+export function caseCommands(c, args, python) {
+  if (!c.sides) return commands(c.script, args, python);
+  const one = ([file, extra]) => {
+    const argv = [path.join(casesDir, file), ...toFlags({ ...args, ...extra })];
+    return file.endsWith('.py') ? [python, argv] : [process.execPath, [...nodeFlags, ...argv]];
+  };
+  return { torchnode: one(c.sides.torchnode), pytorch: one(c.sides.pytorch) };
+}
+
+/**
  * Runs `cmd args`; resolves with the last JSON line it printed and the seconds from spawn to
  * the first one (what the start-up case measures). Rejects with the tail of stderr on failure.
  */

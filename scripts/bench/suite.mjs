@@ -23,6 +23,23 @@ const cuda = (kind, batch, amp, graphs = false) => ({
   processes: 2, rounds: 5, quick: { processes: 1, rounds: 3 },
 });
 
+// ResNet-34 inference against a peer on one prepared network and input (prepare_inference.py;
+// both sides check their logits against PyTorch eager's first). torchnode: the fast path
+// (optimizeForInference) or predict(); peers: PyTorch eager, TorchScript frozen for inference,
+// onnxruntime-node (CPU execution provider, threads as ours).
+const PEERS = {
+  eager: { file: 'infer_peer.py', engine: 'eager', label: 'PyTorch eager' },
+  jit: { file: 'infer_peer.py', engine: 'jit', label: 'TorchScript (trace, freeze, optimize_for_inference)' },
+  ort: { file: 'infer_peer.mjs', engine: 'ort', label: 'onnxruntime-node' },
+};
+const peer = (engine, against, batch, target) => ({
+  id: `infer-${engine}-b${batch}-vs-${against}`,
+  name: `ResNet-34 inference, batch ${batch}: torchnode ${engine === 'fast' ? 'optimizeForInference' : 'predict()'} against ${PEERS[against].label}`,
+  unit: 'img/s', better: 'higher', prepare: 'inference', peer: PEERS[against].label, ...(target && { target }),
+  sides: { torchnode: ['infer_peer.mjs', { engine }], pytorch: [PEERS[against].file, { engine: PEERS[against].engine }] },
+  args: { batch, iters: batch === 1 ? 20 : 2, warmup: 2 }, processes: 2, rounds: 4, quick: { processes: 1, rounds: 2 },
+});
+
 export const SUITE = [
   op('add', 'add on 1 element'),
   op('relu', 'relu on [1,4,8,8]'),
@@ -33,6 +50,12 @@ export const SUITE = [
     id: 'infer', name: (a) => `ResNet-34 inference, batch ${a.batch}`, unit: 'img/s', better: 'higher', script: 'inference', target: 0.98,
     args: { batch: 128, iters: 1, warmup: 1 }, processes: 2, rounds: 4, quick: { args: { batch: 32 }, processes: 1, rounds: 2 },
   },
+  peer('fast', 'eager', 1, 1.3),
+  peer('fast', 'eager', 32, 1.3),
+  peer('fast', 'ort', 1, 1.2),
+  peer('fast', 'ort', 32, 1.2),
+  peer('fast', 'jit', 32, null),
+  peer('predict', 'eager', 1, 1.0),
   {
     id: 'pipeline', name: 'CIFAR pipeline (crop, flip, normalise), batch 128', unit: 'img/s', better: 'higher', script: 'pipeline',
     args: { batch: 128, batches: 20 }, processes: 3, rounds: 6, quick: { processes: 1, rounds: 4 },

@@ -53,12 +53,12 @@ export function emit(value, details = {}) {
  * says it is ready (set up and warmed up), then runs `round()` for each "round" line on stdin
  * and answers with its value; stops at "end" or the end of input.
  */
-export async function serve(round) {
-  emit(null, { ready: true });
+export async function serve(round, ready = {}) {
+  emit(null, { ready: true, ...ready });
   const lines = readline.createInterface({ input: process.stdin });
   for await (const line of lines) {
     if (line.trim() !== 'round') break;
-    emit(round());
+    emit(await round());
   }
   lines.close();
   process.stdin.destroy();

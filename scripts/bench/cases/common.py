@@ -53,11 +53,11 @@ def emit(value, **details):
     print(json.dumps({"value": value, "threads": torch.get_num_threads(), **details}), flush=True)
 
 
-def serve(round_fn):
+def serve(round_fn, **ready):
     """Lockstep with the runner, which alternates this process and its torchnode twin round by
     round: says it is ready (set up and warmed up), then runs round_fn() for each "round" line
     on stdin and answers with its value; stops at "end" or the end of input."""
-    emit(None, ready=True)
+    emit(None, ready=True, **ready)
     for line in sys.stdin:
         if line.strip() != "round":
             break
