@@ -109,3 +109,103 @@ test('Module.to() makes the next forwardAsync record again for the new dtype', a
   for (const t of [x, x64, y32, y64]) t.dispose();
   m.dispose();
 });
+
+/** A ResNet-20 whose batch-norm statistics and affine parameters are off their defaults, in eval mode. */
+function trainedLookingResnet20(): torch.nn.Module {
+  torch.manualSeed(3);
+  const model = torch.models.resnet20();
+  torch.tidy(() => torch.noGrad(() => {
+    for (let i = 0; i < 3; i++) model.forward(torch.randn([16, 3, 32, 32]).mul(2).add(0.5));
+    for (const [name, t] of model.stateDict()) if (/bn\d?\.(weight|bias)$|downsample\.1\.(weight|bias)$/.test(name)) t.copy_(torch.randn(t.shape).mul(0.3).add(name.endsWith('weight') ? 1 : 0));
+  }));
+  return model.eval();
+}
+
+const maxAbs = (a: torch.Tensor, b: torch.Tensor) => torch.tidy(() => a.sub(b).abs().max().item() as number);
+
+test('optimizeForInference: batch norms folded, channels-last, within 1e-4 of the eager module (forward, forwardAsync, predict), any batch size', async () => {
+  const model = trainedLookingResnet20();
+  const before = torch.memory().liveTensors;
+  const fast = model.optimizeForInference({ inputShape: [3, 32, 32] });
+  const bns = [...model.namedModules()].filter(([, m]) => m instanceof torch.nn.BatchNorm2d).length;
+  assert.equal(fast.info.foldedBatchNorms, bns);
+  assert.equal(fast.info.steps, fast.info.eagerSteps - bns);
+  assert.ok(!fast.info.ops.includes('aten::batch_norm'), fast.info.ops.join(' '));
+  for (const n of [1, 5, 32]) {
+    const x = torch.randn([n, 3, 32, 32]);
+    const eager = torch.noGrad(() => model.forward(x));
+    const sync = fast.forward(x);
+    const async = await fast.forwardAsync(x, { batchSize: 3 });
+    const probs = await fast.predict(x);
+    const eagerProbs = eager.softmax(1);
+    assert.deepEqual(sync.shape, [n, 10]);
+    assert.ok(maxAbs(sync, eager) < 1e-4, `batch ${n}: ${maxAbs(sync, eager)}`);
+    assert.ok(maxAbs(async, eager) < 1e-4, `batch ${n}, batchSize 3: ${maxAbs(async, eager)}`);
+    assert.ok(maxAbs(probs, eagerProbs) < 1e-5);
+    // a normal tensor, not an inference one: in-place changes and autograd work on it
+    sync.add_(1);
+    for (const t of [x, eager, sync, async, probs, eagerProbs]) t.dispose();
+  }
+  // the copy is frozen: later changes to the module do not reach it
+  const x = torch.randn([2, 3, 32, 32]);
+  const was = fast.forward(x);
+  torch.noGrad(() => model.parameters()[0]!.mul_(2));
+  const after = fast.forward(x);
+  assert.equal(maxAbs(was, after), 0);
+  for (const t of [x, was, after]) t.dispose();
+  // the folded and reordered weights live in the native copy, not as JS tensors; nothing is left per call
+  assert.equal(torch.memory().liveTensors, before);
+  model.dispose();
+});
+
+test('optimizeForInference: a user module folds what follows a convolution and leaves other batch norms; bf16 within bf16 rounding', async () => {
+  class Net extends torch.nn.Module {
+    stem = this.registerModule('stem', new torch.nn.Sequential(new torch.nn.Conv2d({ inChannels: 3, outChannels: 8, kernelSize: 3, padding: 1, bias: true }),
+      new torch.nn.BatchNorm2d({ numFeatures: 8 }), new torch.nn.ReLU()));
+    pre = this.registerModule('pre', new torch.nn.BatchNorm2d({ numFeatures: 3 }));
+    head = this.registerModule('head', new torch.nn.Linear({ inFeatures: 8 * 8 * 8 + 3 * 8 * 8, outFeatures: 4 }));
+    forward(x: torch.Tensor): torch.Tensor {
+      const a = this.stem.forward(x).flatten(1);
+      const b = this.pre.forward(x).flatten(1); // a batch norm with no convolution before it
+      return this.head.forward(torch.cat([a, b], 1));
+    }
+  }
+  torch.manualSeed(5);
+  const net = new Net();
+  torch.tidy(() => torch.noGrad(() => net.forward(torch.randn([8, 3, 8, 8]).mul(3).add(1))));
+  net.eval();
+  const x = torch.randn([4, 3, 8, 8]);
+  const eager = torch.noGrad(() => net.forward(x));
+  const fast = net.optimizeForInference({ inputShape: [3, 8, 8] });
+  assert.equal(fast.info.foldedBatchNorms, 1);
+  assert.equal(fast.info.ops.filter((o) => o === 'aten::batch_norm').length, 1);
+  const out = fast.forward(x);
+  assert.ok(maxAbs(out, eager) < 1e-4);
+  const bf16 = net.optimizeForInference({ inputShape: [3, 8, 8], dtype: 'bfloat16' });
+  const low = bf16.forward(x);
+  assert.equal(low.dtype, 'float32');
+  const scale = torch.tidy(() => eager.abs().max().item() as number);
+  assert.ok(maxAbs(low, eager) < 0.05 * scale, `bf16: ${maxAbs(low, eager)} of ${scale}`);
+  const plain = net.optimizeForInference({ inputShape: [3, 8, 8], foldBatchNorm: false, channelsLast: false });
+  assert.equal(plain.info.foldedBatchNorms, 0);
+  assert.equal(plain.info.steps, plain.info.eagerSteps);
+  for (const t of [x, eager, out, low]) t.dispose();
+  net.dispose();
+});
+
+test('optimizeForInference: bad options and inputs are TypeErrors that say what was expected', async () => {
+  const model = torch.models.resnet20().eval();
+  assert.throws(() => model.optimizeForInference({} as never), { name: 'TypeError', message: /inputShape/ });
+  assert.throws(() => model.optimizeForInference({ inputShape: [3, 32, 32], dtype: 'float16' as never }),
+    { name: 'TypeError', message: "Expected 'float32' or 'bfloat16' for dtype but received 'float16' of type string" });
+  const fast = model.optimizeForInference({ inputShape: [3, 32, 32] });
+  const wrong = torch.randn([2, 3, 16, 16]);
+  assert.throws(() => fast.forward(wrong), { name: 'TypeError', message: 'InferenceModel.forward(): expected a batch of [3, 32, 32] samples ([N, 3, 32, 32]) but received shape [2, 3, 16, 16]' });
+  await assert.rejects(fast.forwardAsync(wrong), { name: 'TypeError', message: 'InferenceModel.forwardAsync(): expected a batch of [3, 32, 32] samples ([N, 3, 32, 32]) but received shape [2, 3, 16, 16]' });
+  const doubles = torch.randn([2, 3, 32, 32], { dtype: 'float64' });
+  assert.throws(() => fast.forward(doubles), { name: 'TypeError', message: 'InferenceModel.forward(): expected a float32 input but received float64' });
+  assert.throws(() => fast.forward([1, 2] as never), { name: 'TypeError', message: /^InferenceModel\.forward\(\): expected a Tensor for input but received / });
+  await assert.rejects(fast.predict(torch.randn([1, 3, 32, 32]), { batchSize: 0 }), { name: 'TypeError', message: /batchSize/ });
+  for (const t of [wrong, doubles]) t.dispose();
+  model.dispose();
+});
