@@ -13,6 +13,7 @@ import './tensor-ops.js';
 export { Tensor, type NestedArray, type ToOptions } from './tensor.js';
 export type { Scalar } from './tensor-ops.js';
 export { TorchError } from './errors.js';
+export { InferenceModel, type OptimizeForInferenceOptions } from './inference-optimized.js';
 export { CheckpointError } from './errors.js';
 export { DTYPES, type DType, type TypedArrayOf } from './dtype.js';
 export type { Device } from './device.js';

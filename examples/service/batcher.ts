@@ -11,14 +11,15 @@ interface Pending {
 
 /**
  * Class probabilities of 32x32 RGB images (planar bytes [3, 32, 32]), computed by
- * `model.predict` off the JS thread, CIFAR-10-normalised as in training.
+ * `model.predict` off the JS thread (a module, or its `optimizeForInference()` copy),
+ * CIFAR-10-normalised as in training.
  *
  * @example
  * const batcher = new PredictBatcher(model, { maxBatch: 64 });
  * const probabilities = await batcher.predict(planes); // Float32Array(10) for CIFAR-10
  */
 export class PredictBatcher {
-  readonly #model: torch.nn.Module;
+  readonly #model: torch.nn.Module | torch.InferenceModel;
   readonly #maxBatch: number;
   readonly #device: torch.Device;
   readonly #mean: torch.Tensor;
@@ -26,7 +27,7 @@ export class PredictBatcher {
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
 
-  constructor(model: torch.nn.Module, { maxBatch = 64, device = 'cpu' as torch.Device } = {}) {
+  constructor(model: torch.nn.Module | torch.InferenceModel, { maxBatch = 64, device = 'cpu' as torch.Device } = {}) {
     this.#model = model;
     this.#maxBatch = maxBatch;
     this.#device = device;
