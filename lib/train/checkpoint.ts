@@ -64,7 +64,8 @@ export function hasCheckpoint(dir: string, name: string): boolean {
 }
 
 /**
- * Reads a pair written by saveCheckpoint; tensors are on `device`.
+ * Reads a pair written by saveCheckpoint; tensors are on `device`. When a save stopped between
+ * its two files, the state that matches the weights is read from `<name>.state.prev.safetensors`.
  * @example
  * const { weights, state } = train.loadCheckpoint('runs/a', 'last', 'cpu');
  * model.loadStateDict(weights); // then dispose the loaded tensors

@@ -103,7 +103,9 @@ function phaseOf(out, resume, stderr, pid) {
   if (writing) return `writing ${writing[1]} (end of epoch ${epoch})`;
   if (epoch > EPOCHS) return 'after the last epoch (reporting, exiting)';
   const lastStep = new RegExp(`^epoch ${epoch}/\\d+ (\\d+)/\\1 loss`, 'm');
-  return lastStep.test(stderr) ? `end of epoch ${epoch} (evaluation, metrics)` : `epoch ${epoch} steps`;
+  if (lastStep.test(stderr)) return `end of epoch ${epoch} (evaluation, metrics)`;
+  // a fresh run prints nothing between making its directory and its first epoch's end
+  return !resume && epoch === 1 ? 'loading data or epoch 1 steps' : `epoch ${epoch} steps`;
 }
 
 /** Where a resumed run started, from its own line. */
@@ -209,7 +211,8 @@ for (let i = 1; i <= kills; i++) {
       result = await train(out, false, { atMs: Math.floor(next() * result.ms) });
     }
     const from = resume ? `resumed from ${resumedFrom(result.stderr)}; ` : '';
-    if (resume) count(tally.from, resumedFrom(result.stderr));
+    // a resumed run killed before it said where it started is not counted
+    if (resume && !resumedFrom(result.stderr).startsWith('not known')) count(tally.from, resumedFrom(result.stderr));
     if (!result.hit) {
       notes.push(`${from}finished before the kill (exit ${result.code})`);
       break;
