@@ -24,7 +24,7 @@ export * from './functions.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd.js';
 export { autocast, type AutocastOptions } from './autocast.js';
 export { tidy, keep } from './scope.js';
-export { manualSeed, setNumThreads, getNumThreads, memory, type MemoryInfo } from './runtime.js';
+export { manualSeed, setNumThreads, getNumThreads, memory, releaseHostMemory, type MemoryInfo } from './runtime.js';
 export { cuda, backends } from './cuda.js';
 export { buildRecord as buildInfo } from './native.js';
 export { save, load, loadMetadata, type SaveOptions, type LoadOptions } from './io/safetensors.js';

@@ -75,6 +75,7 @@ export interface NativeAddon {
   setGradEnabled(enabled: boolean): boolean;
   isGradEnabled(): boolean;
   memory(): { liveTensors: number; hostBytes: number };
+  releaseHostMemory(): boolean;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   manualSeed(seed: bigint): void;

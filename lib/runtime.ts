@@ -39,3 +39,15 @@ export function memory(): MemoryInfo {
   }
   return { ...m, cuda };
 }
+
+/**
+ * Returns the host memory freed tensors left in the C allocator's pools to the system (glibc's
+ * `malloc_trim`; false where nothing was released or the C library has no such call). The pools
+ * (one per thread that ran libtorch, libuv's workers included) otherwise keep it for reuse, so the
+ * RSS of a long-running process stays at its peak. Cheap enough to call when a service goes idle
+ * or between training epochs; no tensor is touched.
+ * @example torch.releaseHostMemory();
+ */
+export function releaseHostMemory(): boolean {
+  return native.releaseHostMemory();
+}

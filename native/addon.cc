@@ -54,6 +54,7 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<SetGradEnabled>(env, exports, "setGradEnabled");
   add<IsGradEnabled>(env, exports, "isGradEnabled");
   add<Memory>(env, exports, "memory");
+  add<ReleaseHostMemory>(env, exports, "releaseHostMemory");
   add<SetNumThreads>(env, exports, "setNumThreads");
   add<GetNumThreads>(env, exports, "getNumThreads");
   add<ManualSeed>(env, exports, "manualSeed");

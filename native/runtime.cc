@@ -9,6 +9,10 @@
 
 #include <string>
 
+#ifdef __GLIBC__
+#include <malloc.h>  // malloc_trim
+#endif
+
 #include "compat.h"
 #include "cuda_graph.h"
 #include "cuda_info.h"
@@ -132,6 +136,16 @@ Napi::Value SetCudnnFlags(const Napi::CallbackInfo& info) {
   else if (name == "allowTF32Matmul") ctx.setAllowTF32CuBLAS(value);
   else throwTypeError(info.Env(), "unknown backend flag '" + name + "'");
   return info.Env().Undefined();
+}
+
+// releaseHostMemory() -> whether any was released: glibc keeps freed blocks in per-thread arenas
+// (each libuv worker has its own) and returns them to the system only when asked.
+Napi::Value ReleaseHostMemory(const Napi::CallbackInfo& info) {
+#ifdef __GLIBC__
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
 }
 
 }  // namespace torchnode

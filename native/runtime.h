@@ -18,6 +18,7 @@ Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info);
 Napi::Value CudaSynchronize(const Napi::CallbackInfo& info);
 Napi::Value CudaDeviceName(const Napi::CallbackInfo& info);
 Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info);
+Napi::Value ReleaseHostMemory(const Napi::CallbackInfo& info);
 Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info);
 Napi::Value CudnnInfo(const Napi::CallbackInfo& info);
 Napi::Value SetCudnnFlags(const Napi::CallbackInfo& info);

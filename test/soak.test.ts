@@ -8,7 +8,7 @@ import { fixturesDir } from './helpers.js';
 
 const root = path.resolve(fixturesDir, '..', '..');
 
-test('a short soak: 90 training steps and 4,500 predictions in 3 rounds, live tensors steady, RSS growth under 5% after the first round', async () => {
+test('a short soak: 90 training steps and 4,500 predictions in 3 rounds, live tensors steady, RSS growth under 5% after the first (warm-up) round', async () => {
   const { soak, verdict } = await import(path.join(root, 'scripts', 'service', 'soak.mjs'));
   const series = await soak({ steps: 90, predictions: 4500, rounds: 3 });
   assert.deepEqual(series.map((e: { steps: number; predicted: number }) => [e.steps, e.predicted]), [[30, 1500], [60, 3000], [90, 4500]]);

@@ -19,6 +19,15 @@ other than the benchmark used while the case ran: above a few percent, expect no
 - Training steps: ResNet-34 with the CIFAR stem (torchnode's \`resnet34({numClasses: 10, stem:
   'cifar'})\`, the same network written out in PyTorch), one fixed random batch, cross-entropy,
   backward, SGD with Nesterov momentum and weight decay (multi-tensor on both sides).
+- Inference against peers (\`infer-*-vs-*\`): one ResNet-34 (CIFAR stem, seed 0, batch-norm statistics
+  off their defaults) and one input batch, made by \`scripts/bench/cases/prepare_inference.py\` and
+  read by every side, which first checks its logits against PyTorch eager's (the max difference
+  is printed). torchnode runs \`model.optimizeForInference({inputShape: [3, 32, 32]})\` (batch norms
+  folded, channels-last weights, native replay) through \`forwardAsync\`, or \`predict()\`; the
+  peer (in the PyTorch column) is PyTorch eager under no-grad, TorchScript (\`torch.jit.trace\`,
+  \`freeze\`, \`optimize_for_inference\`), or onnxruntime-node (CPU execution provider, as many
+  intra-op threads as cores, all graph optimisations) on the same network exported to ONNX by
+  PyTorch. \`torch.compile\` is not a peer here: it compiles for minutes on these two cores.
 - Inference: the same network in eval mode under no-grad. Pipeline: torchnode's \`ImagePipeline\`
   (shuffle, crop from 4-pixel padding, flip, normalise) against the same tensor ops in PyTorch,
   on 50,000 random uint8 images. Start-up: spawn to the first finished training step (batch 8).

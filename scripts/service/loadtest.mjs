@@ -81,6 +81,13 @@ async function sigtermUnderLoad(server, images, clients) {
   return { clients, ...tally, exitCode, exitMs };
 }
 
+// autocannon stops at the deadline with requests still in flight: read the server once they are done
+async function settled(port) {
+  let h = await healthz(port);
+  for (let i = 0; h.inFlight > 0 && i < 100; i++) h = await new Promise((resolve) => setTimeout(resolve, 50)).then(() => healthz(port));
+  return h;
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'torchnode-loadtest-'));
 try {
   const checkpoint = flags.checkpoint ?? await makeCheckpoint(dir);
@@ -97,9 +104,9 @@ try {
   await run(8, 3); // warm: allocator pools, V8, batch shapes
   const rows = [];
   for (const connections of levels) {
-    const before = await healthz(server.port);
+    const before = await settled(server.port);
     const r = await run(connections, seconds, maxRequests);
-    const after = await healthz(server.port);
+    const after = await settled(server.port);
     rows.push({
       concurrency: connections, seconds: r.duration, requests: r.requests.total, perSecond: Number((r.requests.total / r.duration).toFixed(1)),
       p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max, errors: r.errors + r.timeouts, non2xx: r.non2xx,
