@@ -5,13 +5,12 @@ import { z } from 'zod';
 
 import { noGrad } from './autograd.js';
 import type { Device } from './device.js';
-import { describe, TorchError } from './errors.js';
-import { record } from './inference.js';
+import { describe } from './errors.js';
+import { inPieces, record, sameBatch } from './inference.js';
 import { native, type TraceHandle } from './native.js';
 import type { Module } from './nn/module.js';
-import { aten } from './ops/aten.js';
 import { parseOptions } from './options.js';
-import { fromHandle, runT, Tensor } from './tensor.js';
+import { fromHandle, Tensor } from './tensor.js';
 import { zeros } from './creation.js';
 
 const optimizeOptions = z.strictObject({
@@ -67,29 +66,14 @@ export class InferenceModel {
   /** The forward on this thread (a batch of any size). */
   forward(input: Tensor): Tensor {
     this.#check(input, 'forward()');
-    return this.#batch(fromHandle(native.traceRunSync(this.#trace, input._h)), input);
+    return sameBatch(fromHandle(native.traceRunSync(this.#trace, input._h)), input, 'InferenceModel', '');
   }
 
   /** The forward off the JS thread, in batches of at most `batchSize`. */
   async forwardAsync(input: Tensor, options?: { batchSize?: number }): Promise<Tensor> {
     this.#check(input, 'forwardAsync()');
     const { batchSize } = parseOptions(batchOptions, options, 'InferenceModel.forwardAsync()');
-    const n = input.shape[0]!;
-    if (batchSize === undefined || batchSize >= n) return this.#batch(fromHandle(await native.traceRun(this.#trace, input._h)), input);
-    const parts: Tensor[] = [];
-    try {
-      for (let start = 0; start < n; start += batchSize) {
-        const chunk = input.narrow(0, start, Math.min(batchSize, n - start));
-        try {
-          parts.push(this.#batch(fromHandle(await native.traceRun(this.#trace, chunk._h)), chunk));
-        } finally {
-          chunk.dispose();
-        }
-      }
-      return runT(aten.cat, parts.map((p) => p._h), 0);
-    } finally {
-      for (const p of parts) p.dispose();
-    }
+    return inPieces(input, batchSize, async (x) => sameBatch(fromHandle(await native.traceRun(this.#trace, x._h)), x, 'InferenceModel', ''));
   }
 
   /** Class probabilities (softmax over dim 1), off the JS thread. */
@@ -111,15 +95,5 @@ export class InferenceModel {
     }
     if (input.dtype !== 'float32') throw new TypeError(`InferenceModel.${what}: expected a float32 input but received ${input.dtype}`);
     if (input.device !== this.#device) throw new TypeError(`InferenceModel.${what}: expected an input on '${this.#device}' (the model's device) but received one on '${input.device}'`);
-  }
-
-  // a pass that baked the batch size into a shape would return the wrong batch
-  #batch(out: Tensor, input: Tensor): Tensor {
-    if (out.shape[0] !== input.shape[0]) {
-      const n = out.shape[0];
-      out.dispose();
-      throw new TorchError(`InferenceModel: the model's forward depends on the batch size (a batch of ${input.shape[0]} gave ${n} results)`);
-    }
-    return out;
   }
 }

@@ -53,14 +53,7 @@ function traceFor(module: Module, input: Tensor): TraceHandle {
 
 async function run(module: Module, input: Tensor, cudaGraph: boolean): Promise<Tensor> {
   if (cudaGraph) return forwardGraphed(module, input);
-  const out = fromHandle(await native.traceRun(traceFor(module, input), input._h));
-  // A pass that baked the batch size into a shape would return the wrong batch.
-  if (out.shape[0] !== input.shape[0]) {
-    const n = out.shape[0];
-    out.dispose();
-    throw new TorchError(`forwardAsync: the model's forward depends on the batch size (a batch of ${input.shape[0]} gave ${n} results); use forward() instead`);
-  }
-  return out;
+  return sameBatch(fromHandle(await native.traceRun(traceFor(module, input), input._h)), input, 'forwardAsync');
 }
 
 export interface InferenceOptions {
@@ -86,13 +79,19 @@ export async function forwardAsync(module: Module, input: Tensor, { batchSize, c
   if (cudaGraph && !input.device.startsWith('cuda')) {
     throw new TypeError(`Expected a CUDA tensor for input with cudaGraph (a CUDA graph runs on the GPU) but received one on '${input.device}'`);
   }
-  if (batchSize === undefined || batchSize >= n) return run(module, input, cudaGraph);
+  return inPieces(input, batchSize, (x) => run(module, x, cudaGraph));
+}
+
+/** `run` on `input` whole, or on pieces of at most `batchSize` samples joined back along dim 0. */
+export async function inPieces(input: Tensor, batchSize: number | undefined, run: (x: Tensor) => Promise<Tensor>): Promise<Tensor> {
+  const n = input.shape[0]!;
+  if (batchSize === undefined || batchSize >= n) return run(input);
   const parts: Tensor[] = [];
   try {
     for (let start = 0; start < n; start += batchSize) {
       const chunk = input.narrow(0, start, Math.min(batchSize, n - start));
       try {
-        parts.push(await run(module, chunk, cudaGraph));
+        parts.push(await run(chunk));
       } finally {
         chunk.dispose();
       }
@@ -101,6 +100,14 @@ export async function forwardAsync(module: Module, input: Tensor, { batchSize, c
   } finally {
     for (const p of parts) p.dispose();
   }
+}
+
+/** The batch a replay returned, or a TorchError when the forward baked the batch size into a shape. */
+export function sameBatch(out: Tensor, input: Tensor, what: string, hint = '; use forward() instead'): Tensor {
+  if (out.shape[0] === input.shape[0]) return out;
+  const n = out.shape[0];
+  out.dispose();
+  throw new TorchError(`${what}: the model's forward depends on the batch size (a batch of ${input.shape[0]} gave ${n} results)${hint}`);
 }
 
 /** Class probabilities (softmax over dim 1) of the eval-mode forward, off the JS thread. */

@@ -72,6 +72,15 @@ function weights(file: string): Map<string, string> {
   return bytes;
 }
 
+/** A run whose epoch-2 checkpoint write failed: exit 1, one line naming the file and the pair still intact. */
+function assertStoppedAfterEpoch1(run: { code: number | null; stderr: string }, out: string): void {
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(run.stderr.trim().split('\n').at(-1), `torchnode: cannot write the checkpoint ${out}/last.safetensors: no space left on device (ENOSPC); ` +
+    `${out}/last.safetensors still holds the end of epoch 1, and a resumed run continues from there`);
+  assert.doesNotMatch(run.stderr, /^\s+at /m);
+  assert.deepEqual(checkpointAt(out, 'last'), { epoch: 1, batch: 0 });
+}
+
 /** Where `name`'s pair in `out` stands, loading it whole; null when there is none. */
 function checkpointAt(out: string, name: string): { epoch: number; batch: number } | null {
   if (!torch.train.hasCheckpoint(out, name)) return null;
@@ -233,11 +242,7 @@ test('a full disk (tmpfs): mid-run the last good checkpoint stays; at start-up, 
     mounted = true;
     const out = path.join(dir, 'run');
     const run = await train(out, { env: { TORCHNODE_TEST_PAUSE_IN_WRITE: '0' } });
-    assert.equal(run.code, 1, run.stderr);
-    assert.equal(run.stderr.trim().split('\n').at(-1), `torchnode: cannot write the checkpoint ${out}/last.safetensors: no space left on device (ENOSPC); ` +
-      `${out}/last.safetensors still holds the end of epoch 1, and a resumed run continues from there`);
-    assert.doesNotMatch(run.stderr, /^\s+at /m);
-    assert.deepEqual(checkpointAt(out, 'last'), { epoch: 1, batch: 0 });
+    assertStoppedAfterEpoch1(run, out);
     assert.deepEqual(readdirSync(out).filter((f) => f.endsWith('.tmp')), []);
 
     // fill what is left: now not even the probe fits
@@ -262,11 +267,7 @@ test('a checkpoint write that fails mid-run (TORCHNODE_TEST_FAIL_WRITE) keeps th
   try {
     // epoch 2's weights fail after its state has been written
     const run = await train(out, { env: { TORCHNODE_TEST_FAIL_WRITE: 'last.safetensors:2' } });
-    assert.equal(run.code, 1, run.stderr);
-    assert.equal(run.stderr.trim().split('\n').at(-1), `torchnode: cannot write the checkpoint ${out}/last.safetensors: no space left on device (ENOSPC); ` +
-      `${out}/last.safetensors still holds the end of epoch 1, and a resumed run continues from there`);
-    assert.doesNotMatch(run.stderr, /^\s+at /m);
-    assert.deepEqual(checkpointAt(out, 'last'), { epoch: 1, batch: 0 });
+    assertStoppedAfterEpoch1(run, out);
     const resumed = await train(out, { resume: true });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.deepEqual(figures(resumed), figures(reference.run));

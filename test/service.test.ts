@@ -10,10 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
-import { deflateSync } from 'node:zlib';
 
 import * as torch from 'torchnode';
-import { crc32 } from '../lib/data/crc32.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const serveJs = path.join(root, 'dist', 'examples', 'serve.js');
@@ -67,24 +65,10 @@ const predictRaw = (url: URL, bytes: Uint8Array, query = '') =>
   request(url, 'POST', `/predict${query}`, { body: bytes, headers: { 'content-type': 'application/octet-stream' } });
 const predictPng = (url: URL, png: Uint8Array) => request(url, 'POST', '/predict', { body: png, headers: { 'content-type': 'image/png' } });
 
-/** A filter-0, one-IDAT PNG of `pixels` (`channels` bytes per pixel). */
-function encodePng(width: number, height: number, channels: 3 | 4, pixels: Uint8Array): Buffer {
-  const chunk = (type: string, data: Uint8Array) => {
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    out.write(type, 4, 'latin1');
-    out.set(data, 8);
-    out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, channels === 3 ? 2 : 6, 0, 0, 0], 8);
-  const rows = Buffer.alloc(height * (width * channels + 1));
-  for (let y = 0; y < height; y++) rows.set(pixels.subarray(y * width * channels, (y + 1) * width * channels), y * (width * channels + 1) + 1);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(rows)), chunk('IEND', new Uint8Array())]);
-}
+/** A filter-0, one-IDAT PNG of `pixels` (`channels` bytes per pixel), as the service scripts write it. */
+const { encodePng: png } = (await import(path.join(root, 'scripts', 'service', 'harness.mjs'))) as {
+  encodePng(pixels: Uint8Array, o: { width: number; height: number; channels: 3 | 4 }): Buffer };
+const encodePng = (width: number, height: number, channels: 3 | 4, pixels: Uint8Array): Buffer => png(pixels, { width, height, channels });
 
 /** Deterministic pixel bytes. */
 function pixels(n: number, seed: number): Uint8Array {

@@ -63,7 +63,7 @@ function raw(port, text, { hold = false } = {}) {
 async function badRequest(i, image, maxBodyBytes) {
   const kinds = Object.keys(BAD_KINDS);
   const kind = kinds[i % kinds.length];
-  const png = await encodePng(interleaved(image.planar));
+  const png = encodePng(interleaved(image.planar));
   const octet = { 'content-type': 'application/octet-stream' };
   switch (kind) {
     case 'wrong content type': return { kind, req: { headers: { 'content-type': ['text/plain', 'image/jpeg', 'application/json', 'multipart/form-data'][i % 4] }, body: image.planar } };
@@ -74,7 +74,7 @@ async function badRequest(i, image, maxBodyBytes) {
       bad[41 + (i % 50)] ^= 0x5a; // inside IDAT: its CRC no longer matches
       return { kind, req: { headers: { 'content-type': 'image/png' }, body: bad } };
     }
-    case 'PNG of the wrong size': return { kind, req: { headers: { 'content-type': 'image/png' }, body: await encodePng(image.planar.subarray(0, 768), { width: 16, height: 16 }) } };
+    case 'PNG of the wrong size': return { kind, req: { headers: { 'content-type': 'image/png' }, body: encodePng(image.planar.subarray(0, 768), { width: 16, height: 16 }) } };
     case 'raw image of the wrong length': return { kind, req: { headers: octet, body: image.planar.subarray(0, (i * 101) % 3072) } };
     case 'oversized (Content-Length)': return { kind, req: { headers: octet, body: Buffer.alloc(maxBodyBytes + 1 + i % 1000) } };
     case 'oversized (streamed)': return { kind, req: { headers: octet, chunks: Array.from({ length: 3 }, () => Buffer.alloc(Math.ceil(maxBodyBytes / 2) + 1)) } };
@@ -91,7 +91,7 @@ async function goodRequest(i, image) {
   const octet = { 'content-type': 'application/octet-stream' };
   if (i % 3 === 0) return { path: '/predict?layout=planar', headers: octet, body: image.planar };
   if (i % 3 === 1) return { headers: octet, body: interleaved(image.planar) };
-  return { headers: { 'content-type': 'image/png' }, body: await encodePng(interleaved(image.planar)) };
+  return { headers: { 'content-type': 'image/png' }, body: encodePng(interleaved(image.planar)) };
 }
 
 /**

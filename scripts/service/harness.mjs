@@ -7,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 
+import { crc32 } from '../../dist/data/crc32.js';
+
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const torchUrl = new URL(`file://${path.join(root, 'dist', 'index.js')}`).href;
 
@@ -53,8 +55,7 @@ export function interleaved(planar) {
 }
 
 /** A PNG (8-bit, filter 0, one IDAT) of row-major pixels with `channels` bytes each (3: RGB, 4: RGBA). */
-export async function encodePng(pixels, { width = 32, height = 32, channels = 3 } = {}) {
-  const { crc32 } = await import(new URL(`file://${path.join(root, 'dist', 'data', 'crc32.js')}`).href);
+export function encodePng(pixels, { width = 32, height = 32, channels = 3 } = {}) {
   const chunk = (type, data) => {
     const out = Buffer.alloc(12 + data.length);
     out.writeUInt32BE(data.length, 0);
