@@ -22,6 +22,11 @@ const optimizeOptions = z.strictObject({
   channelsLast: z.boolean().describe('a boolean').default(true),
   /** 'bfloat16' computes in bf16 (CPUs with AVX-512 BF16/AMX, or CUDA) and returns float32. */
   dtype: z.enum(['float32', 'bfloat16']).describe("'float32' or 'bfloat16'").default('float32'),
+  /**
+   * oneDNN's fused convolutions (conv + relu, conv + residual add + relu) with weights reordered
+   * once per input size; float32 on CPUs, where the libtorch has them (PyTorch 2.x), else ignored.
+   */
+  fuse: z.boolean().describe('a boolean').default(true),
 });
 export type OptimizeForInferenceOptions = z.input<typeof optimizeOptions>;
 
@@ -39,7 +44,7 @@ export class InferenceModel {
   readonly #sampleShape: number[];
   readonly #device: Device;
   /** ATen calls per replay, against the eager forward's; batch norms folded away. */
-  readonly info: { steps: number; eagerSteps: number; foldedBatchNorms: number; ops: string[] };
+  readonly info: { steps: number; eagerSteps: number; foldedBatchNorms: number; fusedConvolutions: number; ops: string[] };
   readonly options: z.output<typeof optimizeOptions>;
 
   /** @internal */
@@ -55,12 +60,12 @@ export class InferenceModel {
     } finally {
       sample.dispose();
     }
-    const { trace, foldedBatchNorms } = native.traceOptimize(eager, {
-      foldBatchNorm: o.foldBatchNorm, channelsLast: o.channelsLast, dtype: o.dtype, inferenceMode: true,
+    const { trace, foldedBatchNorms, fusedConvolutions } = native.traceOptimize(eager, {
+      foldBatchNorm: o.foldBatchNorm, channelsLast: o.channelsLast, dtype: o.dtype, inferenceMode: true, fuse: o.fuse,
     });
     this.#trace = trace;
     const { steps, ops } = native.traceInfo(trace);
-    this.info = { steps, eagerSteps: native.traceInfo(eager).steps, foldedBatchNorms, ops };
+    this.info = { steps, eagerSteps: native.traceInfo(eager).steps, foldedBatchNorms, fusedConvolutions, ops };
   }
 
   /** The forward on this thread (a batch of any size). */

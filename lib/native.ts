@@ -122,8 +122,8 @@ export interface NativeAddon {
   traceAbort(): void;
   traceRun(trace: TraceHandle, input: Handle): Promise<Handle>;
   traceInfo(trace: TraceHandle): { steps: number; slots: number; ops: string[] };
-  traceOptimize(trace: TraceHandle, options: { foldBatchNorm: boolean; channelsLast: boolean; dtype: 'float32' | 'bfloat16'; inferenceMode: boolean }):
-    { trace: TraceHandle; foldedBatchNorms: number };
+  traceOptimize(trace: TraceHandle, options: { foldBatchNorm: boolean; channelsLast: boolean; dtype: 'float32' | 'bfloat16'; inferenceMode: boolean; fuse: boolean }):
+    { trace: TraceHandle; foldedBatchNorms: number; fusedConvolutions: number };
   traceRunSync(trace: TraceHandle, input: Handle): Handle;
   distBackends(): { gloo: boolean; nccl: boolean };
   distInit(args: DistInitArgs): Promise<GroupHandle>;

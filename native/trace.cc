@@ -11,6 +11,7 @@
 #include "errors.h"
 #include "handle.h"
 #include "state.h"
+#include "trace_fuse.h"
 
 namespace torchnode {
 
@@ -141,7 +142,8 @@ at::Tensor replaySteps(const Trace& trace, at::Tensor input) {
   std::vector<at::Tensor> slots(trace.numSlots);
   slots[trace.inputSlot] = std::move(input);
   std::vector<at::Tensor> outputs;
-  for (const TraceStep& step : trace.steps) {
+  for (size_t index = 0; index < trace.steps.size(); index++) {
+    const TraceStep& step = trace.steps[index];
     torch::jit::Stack stack;
     stack.reserve(step.args.size());
     for (const TraceArg& a : step.args) {
@@ -158,6 +160,13 @@ at::Tensor replaySteps(const Trace& trace, at::Tensor input) {
       } else {
         stack.push_back(a.constant);
       }
+    }
+    if (step.sameLayoutArg >= 0) {
+      at::Tensor other = stack[step.sameLayoutArg].toTensor();
+      stack[step.sameLayoutArg] = other.contiguous(stack[0].toTensor().suggest_memory_format());
+    }
+    if (step.packWeight >= 0 && trace.packs) {
+      stack[step.packWeight] = trace.packs->weightFor(index, step, stack[0].toTensor(), stack[step.packWeight].toTensor());
     }
     step.op->handle.callBoxed(&stack);
     outputs.clear();

@@ -28,7 +28,11 @@ struct TraceStep {
   std::vector<TraceArg> args;
   std::vector<int> outputSlots;  // per tensor in the outputs, in order; -1 if JS never saw it
   std::vector<int> release;      // slots not needed after this step
+  int packWeight = -1;           // fused convolutions: the weight argument, reordered per input size
+  int sameLayoutArg = -1;        // a tensor argument given the memory format of argument 0
 };
+
+class PackCache;
 
 struct Trace {
   std::vector<TraceStep> steps;
@@ -39,6 +43,7 @@ struct Trace {
   bool channelsLastInput = false;
   c10::optional<at::ScalarType> computeDtype;  // input cast to it, the result cast back
   bool inferenceMode = false;
+  std::shared_ptr<PackCache> packs;  // set by fuseConvolutions
 };
 
 // Frees each slot after its last use (sets every step's `release`).

@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "trace.h"
+#include "trace_fuse.h"
 #include "dispatch.h"
 
 namespace torchnode {
@@ -98,14 +99,14 @@ void mapConstants(Trace& t, F f) {
 
 }  // namespace
 
-// traceOptimize(trace, {foldBatchNorm, channelsLast, dtype: 'float32'|'bfloat16', inferenceMode})
-//   -> {trace, foldedBatchNorms}
+// traceOptimize(trace, {foldBatchNorm, channelsLast, dtype: 'float32'|'bfloat16', inferenceMode, fuse})
+//   -> {trace, foldedBatchNorms, fusedConvolutions}
 Napi::Value TraceOptimize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Trace& source = **info[0].As<Napi::External<std::shared_ptr<Trace>>>().Data();
   Napi::Object o = info[1].As<Napi::Object>();
   auto t = std::make_shared<Trace>(source);
-  int folded = 0;
+  int folded = 0, fused = 0;
   try {
     if (o.Get("foldBatchNorm").ToBoolean()) folded = foldBatchNorms(*t);
     bool channelsLast = o.Get("channelsLast").ToBoolean();
@@ -121,6 +122,7 @@ Napi::Value TraceOptimize(const Napi::CallbackInfo& info) {
       t->channelsLastInput = channelsLast;
     }
     t->inferenceMode = o.Get("inferenceMode").ToBoolean();
+    if (o.Get("fuse").ToBoolean()) fused = fuseConvolutions(*t);
     computeReleases(*t);
   } catch (const c10::Error& e) {
     throw torchError(env, e.what_without_backtrace());
@@ -128,6 +130,7 @@ Napi::Value TraceOptimize(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(env);
   out["trace"] = Napi::External<std::shared_ptr<Trace>>::New(env, new std::shared_ptr<Trace>(t), [](Napi::Env, std::shared_ptr<Trace>* p) { delete p; });
   out["foldedBatchNorms"] = folded;
+  out["fusedConvolutions"] = fused;
   return out;
 }
 
