@@ -1,12 +1,19 @@
 // torch.nn.functional: the layers' operations, each one ATen operator.
 import { describe } from './errors.js';
 import { aten } from './ops/aten.js';
+import { atenNn } from './ops/aten-nn.js';
 import { checkInt } from './options.js';
+import { callOp } from './ops/registry.js';
 import { handleOf, runT, Tensor } from './tensor.js';
 
 type Pair = number | [number, number];
 
 const optionalHandle = (t: unknown, what: string) => (t == null ? null : handleOf(t, what));
+
+function checkBool(v: unknown, what: string): boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`Expected a boolean for ${what} but received ${describe(v)}`);
+  return v;
+}
 
 function checkPair(v: unknown, what: string, min: number): Pair {
   if (typeof v === 'number') return checkInt(v, what, min);
@@ -83,6 +90,116 @@ export const logSoftmax = (input: Tensor, dim: number): Tensor => runT(aten.logS
 /** @example F.softmax(logits, 1) */
 export const softmax = (input: Tensor, dim: number): Tensor => runT(aten.softmax, handleOf(input, 'input'), dim);
 
+export interface AvgPool2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  ceilMode?: boolean;
+  /** Count the zero padding in each window's average (PyTorch's default: true). */
+  countIncludePad?: boolean;
+  /** Divide each window's sum by this instead of the window's size. */
+  divisorOverride?: number | null;
+}
+
+/** 2-D average pooling; `stride` defaults to `kernelSize`. @example F.avgPool2d(x, 2) */
+export function avgPool2d(input: Tensor, kernelSize: Pair, options: AvgPool2dOptions = {}): Tensor {
+  const kernel = checkPair(kernelSize, 'kernelSize', 1);
+  const divisor = options.divisorOverride == null ? null : checkInt(options.divisorOverride, 'divisorOverride', 1);
+  return runT(atenNn.avgPool2d, handleOf(input, 'input'), kernel, checkPair(options.stride ?? kernel, 'stride', 1),
+    checkPair(options.padding ?? 0, 'padding', 0), checkBool(options.ceilMode ?? false, 'ceilMode'),
+    checkBool(options.countIncludePad ?? true, 'countIncludePad'), divisor);
+}
+
+export interface NormOptions {
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  eps?: number;
+}
+
+function checkEps(eps: unknown): number {
+  if (typeof eps !== 'number' || !(eps >= 0) || !Number.isFinite(eps)) throw new TypeError(`Expected a non-negative number for eps but received ${describe(eps)}`);
+  return eps;
+}
+
+/**
+ * Normalises over the trailing dims `normalizedShape` (mean 0, biased variance 1), then scales and shifts.
+ * @example F.layerNorm(x, [768], { weight, bias })
+ */
+export function layerNorm(input: Tensor, normalizedShape: number | number[], options: NormOptions = {}): Tensor {
+  const shape = Array.isArray(normalizedShape) ? normalizedShape.map((n, i) => checkInt(n, `normalizedShape[${i}]`, 1))
+    : [checkInt(normalizedShape, 'normalizedShape', 1)];
+  return runT(atenNn.layerNorm, handleOf(input, 'input'), shape, optionalHandle(options.weight, 'weight'),
+    optionalHandle(options.bias, 'bias'), checkEps(options.eps ?? 1e-5));
+}
+
+/**
+ * Normalises each of `numGroups` groups of channels (dim 1) over the group and the spatial dims.
+ * @example F.groupNorm(x, 8, { weight, bias })
+ */
+export const groupNorm = (input: Tensor, numGroups: number, options: NormOptions = {}): Tensor =>
+  runT(atenNn.groupNorm, handleOf(input, 'input'), checkInt(numGroups, 'numGroups', 1), optionalHandle(options.weight, 'weight'),
+    optionalHandle(options.bias, 'bias'), checkEps(options.eps ?? 1e-5));
+
+/**
+ * `x * Φ(x)`; `approximate: 'tanh'` uses the tanh approximation.
+ * @example F.gelu(x, { approximate: 'tanh' })
+ */
+export function gelu(input: Tensor, options: { approximate?: 'none' | 'tanh' } = {}): Tensor {
+  const approximate = options.approximate ?? 'none';
+  if (approximate !== 'none' && approximate !== 'tanh') throw new TypeError(`Expected 'none' or 'tanh' for approximate but received ${describe(approximate)}`);
+  return runT(atenNn.gelu, handleOf(input, 'input'), approximate);
+}
+
+/** `x * sigmoid(x)`; `inplace` overwrites the input. @example F.silu(x) */
+export function silu(input: Tensor, options: { inplace?: boolean } = {}): Tensor {
+  const h = handleOf(input, 'input');
+  if (checkBool(options.inplace ?? false, 'inplace')) {
+    callOp(atenNn.silu_, h);
+    return input;
+  }
+  return runT(atenNn.silu, h);
+}
+
+export interface InterpolateOptions {
+  /** The output's spatial size [h, w] (or one number for both); give this or `scaleFactor`. */
+  size?: Pair;
+  /** Multiplies each spatial size (rounded down); the scale itself is used to map pixels back, as in PyTorch. */
+  scaleFactor?: number | [number, number];
+  mode?: 'nearest' | 'bilinear';
+  /** Bilinear only: align the corner pixels' centres (PyTorch's default: false). */
+  alignCorners?: boolean;
+}
+
+function checkScale(v: unknown): [number, number] {
+  const ok = (x: unknown): x is number => typeof x === 'number' && x > 0 && Number.isFinite(x);
+  if (ok(v)) return [v, v];
+  if (Array.isArray(v) && v.length === 2 && ok(v[0]) && ok(v[1])) return [v[0], v[1]];
+  throw new TypeError(`Expected a positive number or a pair of them for scaleFactor but received ${describe(v)}`);
+}
+
+/**
+ * Resizes [N, C, H, W] images by nearest neighbour or bilinear interpolation, to `size` or by `scaleFactor`.
+ * @example F.interpolate(x, { scaleFactor: 2, mode: 'bilinear', alignCorners: false })
+ */
+export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
+  if (options === null || typeof options !== 'object') throw new TypeError(`Expected an options object for interpolate but received ${describe(options)}`);
+  const { size, scaleFactor, mode = 'nearest', alignCorners } = options;
+  const h = handleOf(input, 'input');
+  if ((size === undefined) === (scaleFactor === undefined)) throw new TypeError('Expected exactly one of size and scaleFactor for interpolate');
+  if (input.dim() !== 4) throw new TypeError(`Expected a 4-D input [N, C, H, W] for interpolate but received one of shape [${input.shape.join(', ')}]`);
+  let outputSize: number[] | null = null;
+  if (size !== undefined) {
+    const s = checkPair(size, 'size', 1);
+    outputSize = typeof s === 'number' ? [s, s] : s;
+  }
+  const scales = scaleFactor === undefined ? null : checkScale(scaleFactor);
+  if (mode === 'nearest') {
+    if (alignCorners !== undefined) throw new TypeError("alignCorners can only be set with mode 'bilinear'");
+    return runT(atenNn.upsampleNearest2d, h, outputSize, scales);
+  }
+  if (mode === 'bilinear') return runT(atenNn.upsampleBilinear2d, h, outputSize, checkBool(alignCorners ?? false, 'alignCorners'), scales);
+  throw new TypeError(`Expected 'nearest' or 'bilinear' for mode but received ${describe(mode)}`);
+}
+
 const REDUCTION = { none: 0, mean: 1, sum: 2 } as const;
 export type Reduction = keyof typeof REDUCTION;
 
@@ -120,6 +237,22 @@ export const nllLoss = (input: Tensor, target: Tensor, options: { weight?: Tenso
 /** @example F.mseLoss(pred, target) */
 export const mseLoss = (input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor =>
   runT(aten.mseLoss, handleOf(input, 'input'), handleOf(target, 'target'), reduction(options.reduction));
+
+export interface BCEWithLogitsOptions {
+  /** Rescales each element's loss (broadcast to the input). */
+  weight?: Tensor | null;
+  /** Weight of the positive examples, one per class (broadcast along the last dim). */
+  posWeight?: Tensor | null;
+  reduction?: Reduction;
+}
+
+/**
+ * Binary cross entropy of `sigmoid(input)` against `target` in [0, 1], computed stably from the logits.
+ * @example F.binaryCrossEntropyWithLogits(logits, labels.float())
+ */
+export const binaryCrossEntropyWithLogits = (input: Tensor, target: Tensor, options: BCEWithLogitsOptions = {}): Tensor =>
+  runT(atenNn.bceWithLogits, handleOf(input, 'input'), handleOf(target, 'target'), optionalHandle(options.weight, 'weight'),
+    optionalHandle(options.posWeight, 'posWeight'), reduction(options.reduction));
 
 /** Zeroes elements with probability `p` while `training`, scaling the rest by 1/(1-p). @example F.dropout(h, 0.2, this.training) */
 export function dropout(input: Tensor, p = 0.5, training = true): Tensor {

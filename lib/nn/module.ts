@@ -45,7 +45,11 @@ export abstract class Module {
   /** Training mode (batch statistics, dropout) or evaluation mode. */
   training = true;
 
-  abstract forward(input: Tensor): Tensor;
+  /**
+   * The computation. A subclass may take several inputs (`forward(x: Tensor, mask: Tensor)`);
+   * its own signature is what callers of that class see.
+   */
+  abstract forward(input: Tensor, ...more: unknown[]): Tensor;
 
   /** Registers a parameter (a tensor that requires grad) under `name`; returns it. */
   registerParameter<T extends Tensor | null>(name: string, tensor: T): T {
@@ -122,6 +126,29 @@ export abstract class Module {
 
   buffers(): Tensor[] {
     return [...this.namedBuffers()].map(([, t]) => t);
+  }
+
+  /**
+   * Calls `fn` on every descendant, children before their parent, then on this module (as
+   * PyTorch's `apply`); returns this module.
+   * @example model.apply((m) => { if (m instanceof nn.Linear) nn.init.zeros_(m.bias!); });
+   */
+  apply(fn: (module: Module) => void): this {
+    if (typeof fn !== 'function') throw new TypeError(`Expected a function for fn but received ${describe(fn)}`);
+    for (const child of this.#children.values()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /**
+   * Sets `requiresGrad` on every parameter of this module and its descendants: false freezes
+   * them (no gradients, optimizers skip them). Returns this module.
+   * @example model.layer1.requiresGrad_(false);
+   */
+  requiresGrad_(requiresGrad = true): this {
+    if (typeof requiresGrad !== 'boolean') throw new TypeError(`Expected a boolean for requiresGrad but received ${describe(requiresGrad)}`);
+    for (const p of this.parameters()) p.requiresGrad_(requiresGrad);
+    return this;
   }
 
   /** Sets training mode here and in every descendant. */
