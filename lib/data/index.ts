@@ -8,3 +8,5 @@ export { DatasetError } from './errors.js';
 export { decodePng, type DecodedPng } from './png.js';
 export { torchnodeHome } from './home.js';
 export { ImagePipeline, type Batch, type PipelineOptions } from './pipeline.js';
+/** Image transforms on tensors, as torchvision.transforms.v2.functional computes them. */
+export * as transforms from './transforms.js';
