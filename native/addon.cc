@@ -6,7 +6,9 @@
 #include "dispatch.h"
 #include "distributed_api.h"
 #include "errors.h"
+#include "generator.h"
 #include "handle.h"
+#include "ops_list.h"
 #include "runtime.h"
 #include "state.h"
 #include "tensor.h"
@@ -37,6 +39,16 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<Init>(env, exports, "init");
   add<ResolveOp>(env, exports, "resolveOp");
   add<CallOp>(env, exports, "call");
+  add<OpSchemas>(env, exports, "opSchemas");
+  add<OpSchema>(env, exports, "opSchema");
+  add<GeneratorNew>(env, exports, "generatorNew");
+  add<GeneratorDefault>(env, exports, "generatorDefault");
+  add<GeneratorManualSeed>(env, exports, "generatorManualSeed");
+  add<GeneratorSeed>(env, exports, "generatorSeed");
+  add<GeneratorInitialSeed>(env, exports, "generatorInitialSeed");
+  add<GeneratorGetState>(env, exports, "generatorGetState");
+  add<GeneratorSetState>(env, exports, "generatorSetState");
+  add<GeneratorDevice>(env, exports, "generatorDevice");
   add<Dispose>(env, exports, "dispose");
   add<FromBuffer>(env, exports, "fromBuffer");
   add<ToBuffer>(env, exports, "toBuffer");

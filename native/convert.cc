@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "generator.h"
 #include "handle.h"
 
 namespace torchnode {
@@ -262,7 +263,11 @@ c10::IValue toIValue(Napi::Env env, napi_value v, const ArgSpec& spec, const std
     case ArgKind::Device:
       if (vt != napi_string) badArg(env, v, spec, op, "a device string");
       return c10::Device(Napi::Value(env, v).As<Napi::String>().Utf8Value());
-    case ArgKind::Generator:
+    case ArgKind::Generator: {
+      const at::Generator* g = generatorFrom(env, v);
+      if (g == nullptr) badArg(env, v, spec, op, "a Generator");
+      return *g;
+    }
     case ArgKind::Unsupported:
       break;
   }
