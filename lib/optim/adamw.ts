@@ -23,7 +23,8 @@ export type AdamWOptions = z.input<typeof adamwOptions>;
 /** One group's hyper-parameters, with the defaults filled in. */
 export type AdamWHyperParams = z.output<typeof adamwOptions>;
 
-interface AdamWState {
+/** Adam's per-parameter state under PyTorch's names. */
+export interface AdamWState {
   [name: string]: Tensor | number | undefined;
   step: number;
   exp_avg: Tensor;
@@ -48,38 +49,8 @@ export class AdamW extends Optimizer<AdamWHyperParams, AdamWState> {
   }
 
   protected override update(group: ParamGroup<AdamWHyperParams>, params: Tensor[], grads: Tensor[]): void {
-    const { lr, betas: [beta1, beta2], eps, weightDecay, amsgrad } = group;
-    const states = params.map((p) => this.#stateOf(p, amsgrad));
-    for (const s of states) s.step += 1;
-    if (weightDecay !== 0) foreach.mul_(params, 1 - lr * weightDecay);
-    const expAvgs = states.map((s) => s.exp_avg);
-    const expAvgSqs = states.map((s) => s.exp_avg_sq);
-    foreach.mul_(expAvgs, beta1);
-    foreach.add_(expAvgs, grads, { alpha: 1 - beta1 });
-    foreach.mul_(expAvgSqs, beta2);
-    foreach.addcmul_(expAvgSqs, grads, grads, { value: 1 - beta2 });
-    let second = expAvgSqs;
-    if (amsgrad) {
-      second = states.map((s) => s.max_exp_avg_sq!);
-      maximum_(second, expAvgSqs);
-    }
-    for (const [step, at] of byStep(states)) {
-      const pick = <T>(list: T[]): T[] => (at.length === list.length ? list : at.map((i) => list[i]!));
-      const denom = foreach.sqrt(pick(second));
-      divScalar_(denom, Math.sqrt(1 - beta2 ** step));
-      foreach.add_(denom, eps);
-      foreach.addcdiv_(pick(params), pick(expAvgs), denom, { value: (lr / (1 - beta1 ** step)) * -1 });
-    }
-  }
-
-  #stateOf(p: Tensor, amsgrad: boolean): AdamWState {
-    let s = this.state.get(p);
-    if (s === undefined) {
-      s = { step: 0, exp_avg: keep(zerosLikePreserving(p)), exp_avg_sq: keep(zerosLikePreserving(p)) };
-      this.state.set(p, s);
-    }
-    if (amsgrad && s.max_exp_avg_sq === undefined) s.max_exp_avg_sq = keep(zerosLikePreserving(p));
-    return s;
+    if (group.weightDecay !== 0) foreach.mul_(params, 1 - group.lr * group.weightDecay);
+    adamUpdate(adamStates(this.state, params, group.amsgrad), group, params, grads);
   }
 
   protected override stateSpec(h: AdamWHyperParams): StateSpec {
@@ -96,4 +67,41 @@ function byStep(states: AdamWState[]): Map<number, number[]> {
     else out.set(s.step, [i]);
   });
   return out;
+}
+
+/** The state of each parameter, created (zeros) on its first step; amsgrad adds its running maximum. */
+export function adamStates(state: Map<Tensor, AdamWState>, params: Tensor[], amsgrad: boolean): AdamWState[] {
+  return params.map((p) => {
+    let s = state.get(p);
+    if (s === undefined) {
+      s = { step: 0, exp_avg: keep(zerosLikePreserving(p)), exp_avg_sq: keep(zerosLikePreserving(p)) };
+      state.set(p, s);
+    }
+    if (amsgrad && s.max_exp_avg_sq === undefined) s.max_exp_avg_sq = keep(zerosLikePreserving(p));
+    return s;
+  });
+}
+
+/** Adam's moments and update, after any weight decay (the part Adam and AdamW share). */
+export function adamUpdate(states: AdamWState[], group: Omit<AdamWHyperParams, 'weightDecay'>, params: Tensor[], grads: Tensor[]): void {
+  const { lr, betas: [beta1, beta2], eps, amsgrad } = group;
+  for (const s of states) s.step += 1;
+  const expAvgs = states.map((s) => s.exp_avg);
+  const expAvgSqs = states.map((s) => s.exp_avg_sq);
+  foreach.mul_(expAvgs, beta1);
+  foreach.add_(expAvgs, grads, { alpha: 1 - beta1 });
+  foreach.mul_(expAvgSqs, beta2);
+  foreach.addcmul_(expAvgSqs, grads, grads, { value: 1 - beta2 });
+  let second = expAvgSqs;
+  if (amsgrad) {
+    second = states.map((s) => s.max_exp_avg_sq!);
+    maximum_(second, expAvgSqs);
+  }
+  for (const [step, at] of byStep(states)) {
+    const pick = <T>(list: T[]): T[] => (at.length === list.length ? list : at.map((i) => list[i]!));
+    const denom = foreach.sqrt(pick(second));
+    divScalar_(denom, Math.sqrt(1 - beta2 ** step));
+    foreach.add_(denom, eps);
+    foreach.addcdiv_(pick(params), pick(expAvgs), denom, { value: (lr / (1 - beta1 ** step)) * -1 });
+  }
 }
