@@ -10,3 +10,6 @@ export { torchnodeHome } from './home.js';
 export { ImagePipeline, type Batch, type PipelineOptions } from './pipeline.js';
 /** Image transforms on tensors, as torchvision.transforms.v2.functional computes them. */
 export * as transforms from './transforms.js';
+export { ImageFolder, imageFolder, toTensorDataset, decodeImage, loadImage, findImageFiles, IMAGE_EXTENSIONS,
+  type DecodedImage, type ImageFit, type ImageFolderOptions } from './image-folder.js';
+export type { Dataset, Example, TensorDataset, ImageDataSplits } from './dataset.js';
