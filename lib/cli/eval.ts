@@ -23,7 +23,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   if (positional.length) throw new UsageError(`unexpected argument '${positional[0]}'`);
   if (typeof o.checkpoint !== 'string') throw new UsageError('--checkpoint FILE is required');
   const device = checkDevice((o.device as string | undefined) ?? (native.cudaIsAvailable() ? 'cuda' : 'cpu'));
-  const { model, name } = loadModelFile(o.checkpoint, { model: o.model as string, stem: o.stem as string, device });
+  const { model, info: { model: name } } = loadModelFile(o.checkpoint, { model: o.model as string, stem: o.stem as string, device });
   const test = await loadCifar10({ split: 'test', dir: o.dataDir as string, source: o.dataSource as never, limit: o.limitTest as number });
   const data = new ImagePipeline({ images: test.images, labels: test.labels, batchSize: (o.batchSize as number) ?? 500, device,
     mean: CIFAR10_MEAN, std: CIFAR10_STD });

@@ -1,27 +1,22 @@
-// A trained model from a checkpoint: its architecture comes from the file's metadata unless given.
-import { checkDevice } from '../device.js';
+// The CLI's model from a checkpoint: models.loadModel, with its errors said in terms of flags.
 import { CheckpointError } from '../errors.js';
-import { load, loadMetadata } from '../io/safetensors.js';
+import { loadMetadata } from '../io/safetensors.js';
+import { loadModel, readModelInfo, type ModelInfo } from '../models/load-model.js';
+import { isModelName, MODEL_NAMES } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
-import { tidy } from '../scope.js';
-import { MODELS, type ModelName } from '../train/config.js';
-import { buildModel } from '../train/build-model.js';
 import { UsageError } from './flags.js';
 
-export function loadModelFile(file: string, { model, stem, device = 'cpu' }: { model?: string; stem?: string; device?: string }): { model: Module; name: ModelName } {
-  const meta = loadMetadata(file);
-  const name = (model ?? meta.model) as ModelName | undefined;
-  if (name === undefined) throw new UsageError(`${file} does not say which model it holds: pass --model`);
-  if (!(MODELS as readonly string[]).includes(name)) throw new UsageError(`Expected one of ${MODELS.join(', ')} for --model but received '${name}'`);
-  const s = stem ?? meta.stem ?? 'cifar';
-  if (s !== 'cifar' && s !== 'imagenet') throw new UsageError(`Expected 'cifar' or 'imagenet' for --stem but received '${s}'`);
-  const net = buildModel({ model: name, stem: s }, Number(meta.numClasses ?? 10));
+export function loadModelFile(file: string, { model, stem, device = 'cpu' }: { model?: string; stem?: string; device?: string }): { model: Module; info: ModelInfo } {
+  if (model !== undefined && !isModelName(model)) throw new UsageError(`Expected one of ${MODEL_NAMES.join(', ')} for --model but received '${model}'`);
+  if (stem !== undefined && stem !== 'cifar' && stem !== 'imagenet') throw new UsageError(`Expected 'cifar' or 'imagenet' for --stem but received '${stem}'`);
   try {
-    tidy(() => net.loadStateDict(load(file)));
+    if (model === undefined && loadMetadata(file).model === undefined) throw new UsageError(`${file} does not say which model it holds: pass --model`);
+    const named = { ...(model !== undefined && { model }), ...(stem !== undefined && { stem }) } as { model?: never; stem?: 'cifar' | 'imagenet' };
+    const info = readModelInfo(file, named);
+    return { model: loadModel(file, { ...named, device }), info };
   } catch (e) {
-    net.dispose();
-    if (e instanceof CheckpointError) throw e;
-    throw new UsageError(`${file} does not fit ${name} (${s} stem): ${(e as Error).message}`);
+    // a file that is not a model of ours is a wrong argument, said with the file's own reason
+    if (e instanceof CheckpointError) throw new UsageError(e.message);
+    throw e;
   }
-  return { model: net.to(checkDevice(device)), name };
 }

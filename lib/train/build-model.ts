@@ -1,5 +1,5 @@
-// A model by name: the torchvision ResNets (either stem) and the CIFAR ResNets.
-import * as models from '../models/index.js';
+// A model by its training-config name: models.getModel owns the names (lib/models/registry.ts).
+import { getModel, isModelName, MODEL_NAMES } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import type { TrainConfig } from './config.js';
 
@@ -10,9 +10,8 @@ import type { TrainConfig } from './config.js';
  * const net = torch.train.buildModel({ model: 'resnet20', stem: 'cifar' }); // 10 classes
  */
 export function buildModel(config: Pick<TrainConfig, 'model' | 'stem'>, numClasses = 10): Module {
-  const builder = models[config.model];
+  if (!isModelName(config.model)) throw new TypeError(`Expected one of ${MODEL_NAMES.join(', ')} for model but received '${String(config.model)}'`);
   // the CIFAR ResNets (resnet20...) always have the CIFAR stem
-  return config.model === 'resnet18' || config.model === 'resnet34' || config.model === 'resnet50'
-    ? builder({ numClasses, stem: config.stem })
-    : (builder as typeof models.resnet20)({ numClasses });
+  const cifarOnly = !['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'].includes(config.model);
+  return getModel(config.model, { numClasses, stem: cifarOnly ? 'cifar' : config.stem });
 }
