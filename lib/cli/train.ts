@@ -1,33 +1,43 @@
-// `torchnode train`: CIFAR-10 training from the command line.
+// `torchnode train`: image classifier training from the command line.
 import { readFileSync } from 'node:fs';
 
 import { TorchError } from '../errors.js';
 import { trainOptions } from '../train/config.js';
 import { Trainer } from '../train/trainer.js';
 import { Progress } from '../train/progress.js';
-import { flagMessage, parseFlags, UsageError, type FlagKind } from './flags.js';
+import { flagMessage, kebab, parseFlags, UsageError, type FlagKind } from './flags.js';
 
 const KINDS: Record<string, FlagKind> = {
   model: 'string', stem: 'string', epochs: 'number', batchSize: 'number', lr: 'number', optimizer: 'string',
   momentum: 'number', nesterov: 'boolean', weightDecay: 'number', schedule: 'string', warmup: 'number',
   labelSmoothing: 'number', amp: 'string', channelsLast: 'boolean', device: 'string', dataDir: 'string',
   dataSource: 'string', limitTrain: 'number', limitTest: 'number', seed: 'number', out: 'string', resume: 'boolean',
-  ema: 'number', tta: 'boolean', logEvery: 'number', capturable: 'boolean', cudaGraphs: 'boolean', config: 'string', json: 'boolean', quiet: 'boolean',
+  ema: 'number', tta: 'boolean', logEvery: 'number', stepMetrics: 'boolean', tensorboard: 'boolean', data: 'string', imageSize: 'number',
+  numClasses: 'number', initFrom: 'string', capturable: 'boolean', cudaGraphs: 'boolean', config: 'string', json: 'boolean', quiet: 'boolean',
 };
 
 export const TRAIN_USAGE = `Usage: torchnode train [options]
 
-Trains a ResNet on CIFAR-10. Unset options follow the device's recipe (CPU: resnet20, 2 epochs,
-batch 128, lr 0.2; CUDA: resnet34, 30 epochs, batch 512, lr 0.4, bf16, channels-last).
+Trains a ResNet on CIFAR-10 (or CIFAR-100, or an image folder). Unset options follow the device's
+recipe (CPU: resnet20, 2 epochs, batch 128, lr 0.2; CUDA: resnet34, 30 epochs, batch 512, lr 0.4,
+bf16, channels-last).
 
-  --model NAME          resnet18|34|50 or resnet20|32|44|56|110
+  --model NAME          resnet18|34|50|101|152 or resnet20|32|44|56|110
+  --data cifar10|cifar100|imagefolder:PATH   PATH/train and PATH/val (or test), or PATH alone
+  --image-size N        side an image folder's images are resized to (default 32)
+  --init-from FILE      fine-tune: start from these weights (--num-classes N: a new final layer)
   --stem cifar|imagenet  stem of resnet18/34/50 (default cifar)
   --epochs N  --batch-size N  --lr X (peak)  --optimizer sgd|adamw
   --momentum X  --[no-]nesterov  --weight-decay X
   --schedule onecycle|cosine|multistep|constant  --warmup FRACTION
   --label-smoothing X  --amp none|bf16|fp16  --[no-]channels-last  --ema DECAY  --[no-]tta
   --device cpu|cuda|cuda:N  --data-dir DIR  --data-source dir|cache|download|npm
-  --limit-train N  --limit-test N  --seed N  --out DIR  --resume  --log-every N
+  --limit-train N  --limit-test N  --seed N  --out DIR  --log-every N
+  --resume              continue the run in --out; --epochs, --lr, --log-every, --step-metrics,
+                        --tensorboard, --[no-]tta, --limit-test, --data-dir may change (said on
+                        stdout), the others must be the run's
+  --step-metrics        a metrics.jsonl line every --log-every steps (loss, lr, img/s)
+  --tensorboard         TensorBoard event files in --out (scalars per step and per epoch)
   --capturable          static-shape step, lr in a device tensor, no syncs (sgd; amp none|bf16)
   --[no-]cuda-graphs    capture that step in a CUDA graph and replay it (default on CUDA
                         when the options allow: sgd, amp none|bf16, one process)
@@ -53,8 +63,14 @@ export async function trainCommand(args: string[]): Promise<number> {
     // a command has nothing else on its event loop: the loop runs on this thread
     trainer = new Trainer({ ...fromFile, ...flags } as never, { progress: new Progress(process.stderr, Boolean(quiet)), thread: 'main' });
   } catch (e) {
-    if (e instanceof TypeError) throw new UsageError(flagMessage(e.message, { ...KINDS, ...Object.fromEntries(Object.keys(trainOptions.shape).map((k) => [k, 'string'])) }));
+    if (e instanceof TypeError) {
+      const message = flagMessage(e.message, { ...KINDS, ...Object.fromEntries(Object.keys(trainOptions.shape).map((k) => [k, 'string'])) });
+      throw new UsageError(message.replace(/^Cannot change ([a-zA-Z]+) /, (_, key: string) => `Cannot change --${kebab(key)} `));
+    }
     throw e;
+  }
+  if ((process.env.RANK ?? '0') === '0') {
+    for (const c of trainer.resumeChanges) process.stdout.write(`torchnode: --${kebab(c.option)} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)} (changed on resume)\n`);
   }
   // Ctrl-C: finish the step, write a checkpoint, exit 130; a second one exits at once.
   const stop = new AbortController();

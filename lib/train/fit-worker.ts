@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import '../index.js';
 import { sendError } from './error-transfer.js';
 import { Progress, type StepInfo } from './progress.js';
-import { Trainer } from './trainer.js';
+import { Trainer, type TrainerInput } from './trainer.js';
 import type { FitWorkerData, FromWorker, ToWorker } from './worker-protocol.js';
 
 if (!parentPort) throw new Error('fit-worker.js runs inside a worker thread started by Trainer.fit()');
@@ -33,7 +33,7 @@ port.on('message', onMessage);
 
 const { config } = workerData as FitWorkerData;
 try {
-  const trainer = new Trainer(config, { progress: new RelayedProgress(process.stderr, true), thread: 'main' });
+  const trainer = new Trainer(config as TrainerInput, { progress: new RelayedProgress(process.stderr, true), thread: 'main' });
   const result = await trainer.fit({
     signal: stop.signal,
     onBatchEnd: (info) => post({ kind: 'batch', info }),

@@ -1,0 +1,40 @@
+// The data sets a config names besides CIFAR-10: 'cifar100' and 'imagefolder:PATH' (a folder with
+// train/ and val/ or test/ inside, or one folder that is all training data).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+import type { ImageDataSplits, TensorDataset } from '../data/dataset.js';
+import { imageFolder } from '../data/image-folder.js';
+import { tidy } from '../scope.js';
+import type { TrainConfig } from './config.js';
+
+/** Per-channel mean and std in [0, 1] of uint8 images [N, C, H, W], as normalisation uses them. */
+export function channelStats(images: TensorDataset['images']): { mean: number[]; std: number[] } {
+  return tidy(() => {
+    const x = images.double().div(255).transpose(0, 1).reshape([images.shape[1]!, -1]);
+    return { mean: x.mean(1).toArray() as number[], std: x.std(1).toArray() as number[] };
+  });
+}
+
+export async function loadDataByName(config: TrainConfig): Promise<ImageDataSplits> {
+  if (config.data === 'cifar100') {
+    // helper module of the data layer, loaded only when asked for
+    const spec = '../data/cifar100.js';
+    const m = await import(spec) as { loadCifar100?: Function; CIFAR100_MEAN?: number[]; CIFAR100_STD?: number[]; CIFAR100_CLASSES?: string[] };
+    if (typeof m.loadCifar100 !== 'function') throw new TypeError('this torchnode has no CIFAR-100 loader');
+    const load = (split: 'train' | 'test', limit?: number) => m.loadCifar100!({ split, dir: config.dataDir, source: config.dataSource, limit }) as Promise<TensorDataset>;
+    const [train, test] = await Promise.all([load('train', config.limitTrain), config.limitTest === 0 ? null : load('test', config.limitTest)]);
+    return { train, ...(test && { test }), mean: m.CIFAR100_MEAN!, std: m.CIFAR100_STD!, classes: m.CIFAR100_CLASSES! };
+  }
+  const root = config.data.slice('imagefolder:'.length);
+  const size = config.imageSize;
+  const split = ['train', 'val', 'test'].map((d) => path.join(root, d));
+  const trainDir = existsSync(split[0]!) ? split[0]! : root;
+  const testDir = trainDir === root ? undefined : split.slice(1).find((d) => existsSync(d));
+  const train = await imageFolder(trainDir, { size });
+  const test = testDir && config.limitTest !== 0 ? await imageFolder(testDir, { size }) : undefined;
+  if (test && test.classes.join('\n') !== train.classes.join('\n')) {
+    throw new TypeError(`Expected the classes of ${testDir} to be those of ${trainDir} (${train.classes.join(', ')}) but received ${test.classes.join(', ')}`);
+  }
+  return { train, ...(test && { test }), ...channelStats(train.images), classes: train.classes };
+}
