@@ -1,12 +1,24 @@
-// `torchnode doctor`: what the addon was built against and what this machine offers now.
+// `torchnode doctor`: what the addon was built against and what this machine offers now. It
+// loads the addon itself, late, so that it can say why the addon does not load.
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
 
-import { backends, cuda } from './cuda.js';
-import { buildRecord, native } from './native.js';
+import { addonFiles, BUILD_HINT, isBuilt } from './load-addon.js';
+import type { BuildRecord } from './native.js';
+
+/** What doctor can say when the addon does not load: the build record (if any) and the reason. */
+export interface DoctorFailure {
+  torchnode: string;
+  built: BuildRecord | null;
+  error: string;
+  /** What to do about it. */
+  hint: string;
+}
 
 export interface DoctorReport {
   torchnode: string;
-  built: typeof buildRecord;
+  built: BuildRecord;
   loaded: { library: string | null; torchVersion: string | null; cudaLibraryLoaded: boolean };
   threads: number;
   cores: number;
@@ -27,7 +39,37 @@ function cudaRuntimeText(v: number): string | null {
   return v ? `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}` : null;
 }
 
-export function doctorReport(version: string): DoctorReport {
+function readRecord(root: string): BuildRecord | null {
+  try {
+    return JSON.parse(readFileSync(addonFiles(root).record, 'utf8')) as BuildRecord;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The report, or why the addon cannot be loaded: not built, a libtorch that is gone, or the
+ * loader's own error (an unresolved symbol, a missing libc10.so...).
+ */
+export async function doctorReport(version: string, root: string): Promise<DoctorReport | DoctorFailure> {
+  const built = readRecord(root);
+  if (!isBuilt(root)) {
+    return { torchnode: version, built, error: `the native addon is not built (${addonFiles(root).addon} or its build record is missing)`, hint: `build it with ${BUILD_HINT}` };
+  }
+  if (built && !existsSync(path.join(built.libraryDir, 'libtorch_cpu.so'))) {
+    return { torchnode: version, built, error: `the libtorch it was built against (${built.version} in ${built.libraryDir}) is gone`,
+      hint: `reinstall that libtorch, or rebuild against another with ${BUILD_HINT}` };
+  }
+  try {
+    return await loadedReport(version);
+  } catch (e) {
+    return { torchnode: version, built, error: (e as Error).message, hint: `rebuild it with ${BUILD_HINT}` };
+  }
+}
+
+async function loadedReport(version: string): Promise<DoctorReport> {
+  const { buildRecord, native } = await import('./native.js');
+  const { backends, cuda } = await import('./cuda.js');
   const runtime = native.runtimeInfo();
   const build = native.buildInfo();
   const available = cuda.isAvailable();
@@ -50,7 +92,16 @@ export function doctorReport(version: string): DoctorReport {
   };
 }
 
-export function formatDoctor(r: DoctorReport): string {
+export const isDoctorFailure = (r: DoctorReport | DoctorFailure): r is DoctorFailure => 'error' in r;
+
+export function formatDoctor(r: DoctorReport | DoctorFailure): string {
+  if (isDoctorFailure(r)) {
+    const b = r.built;
+    return [`torchnode ${r.torchnode}`,
+      b ? `libtorch:  ${b.version} (found via ${b.source}: ${b.detail})` : 'libtorch:  unknown (no build record)',
+      `addon:     does not load: ${r.error}`,
+      `fix:       ${r.hint}`].join('\n');
+  }
   const b = r.built;
   const lines = [
     `torchnode ${r.torchnode}`,

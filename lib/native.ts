@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import { TorchError } from './errors.js';
+import { buildIfMissing } from './load-addon.js';
 
 /** An opaque reference to one libtorch tensor (a number naming a slot in the addon's handle table). */
 export type Handle = { readonly __handle: unique symbol };
@@ -17,6 +18,8 @@ export type GroupHandle = { readonly __group: unique symbol };
 export type CudaGraphHandle = { readonly __cudaGraph: unique symbol };
 export type CudaStreamHandle = { readonly __cudaStream: unique symbol };
 export type CudaEventHandle = { readonly __cudaEvent: unique symbol };
+/** A libtorch random-number generator (native). */
+export type GeneratorHandle = { readonly __generator: unique symbol };
 /** DistributedDataParallel's gradient reducer (native). */
 export type ReducerHandle = { readonly __reducer: unique symbol };
 
@@ -39,6 +42,14 @@ export interface OpInfo {
   returns: number;
 }
 
+/** An operator's schema read as data: argument and return types as libtorch prints them. */
+export interface OpSchemaInfo {
+  schema: string;
+  arguments: { name: string; type: string; kwargOnly: boolean; hasDefault: boolean; writes: boolean }[];
+  /** aliasOf: the argument an in-place or out= result is (-1 for a new value). */
+  returns: { name: string; type: string; aliasOf: number }[];
+}
+
 export interface BuildRecord {
   source: 'LIBTORCH' | 'python3' | 'system';
   detail: string;
@@ -58,6 +69,18 @@ export interface NativeAddon {
   init(torchError: typeof TorchError): void;
   resolveOp(name: string, overload: string): OpInfo;
   call(id: number, ...args: unknown[]): unknown;
+  /** Every registered operator's schema, as PyTorch prints it. */
+  opSchemas(): string[];
+  /** One operator's schema ('aten::add', 'Tensor'), or null when this libtorch lacks it. */
+  opSchema(name: string, overload: string): OpSchemaInfo | null;
+  generatorNew(device: string): GeneratorHandle;
+  generatorDefault(device: string): GeneratorHandle;
+  generatorManualSeed(g: GeneratorHandle, seed: bigint): void;
+  generatorSeed(g: GeneratorHandle): bigint;
+  generatorInitialSeed(g: GeneratorHandle): bigint;
+  generatorGetState(g: GeneratorHandle): Handle;
+  generatorSetState(g: GeneratorHandle, state: Handle): void;
+  generatorDevice(g: GeneratorHandle): string;
   dispose(h: Handle): void;
   fromBuffer(bytes: ArrayBufferView, dtype: number, shape: number[]): Handle;
   toBuffer(h: Handle): ArrayBuffer;
@@ -145,6 +168,7 @@ const addonDir = path.join(packageRoot, 'build', 'Release');
 const require = createRequire(import.meta.url);
 
 function readBuildRecord(): BuildRecord {
+  buildIfMissing(packageRoot);
   const file = path.join(addonDir, 'torchnode-build.json');
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as BuildRecord;

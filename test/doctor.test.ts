@@ -49,8 +49,8 @@ test('doctor --json gives the same facts as JSON', () => {
 
 test('doctor rejects unknown flags and commands with a message', () => {
   const bad = run('doctor', '--jsn');
-  assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /^torchnode: Unknown option '--jsn'/);
+  assert.equal(bad.status, 2);
+  assert.equal(bad.stderr, 'torchnode doctor: unknown option --jsn; did you mean --json? (see torchnode doctor --help)\n');
   const unknown = run('fly');
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /^torchnode: unknown command 'fly'/);
