@@ -90,7 +90,7 @@ test('torchnode train validates its options with messages that name the flag', (
   const cases: [string[], string][] = [
     [['--epochs', '-1'], 'torchnode train: Expected positive integer for --epochs but received -1 of type number (see torchnode train --help)'],
     [['--epochs', 'two'], "torchnode train: Expected a number for --epochs but received 'two' (see torchnode train --help)"],
-    [['--model', 'resnet7'], "torchnode train: Expected resnet18, resnet34, resnet50, resnet20, resnet32, resnet44, resnet56, resnet110 for --model but received 'resnet7' of type string (see torchnode train --help)"],
+    [['--model', 'resnet7'], "torchnode train: Expected resnet18, resnet34, resnet50, resnet101, resnet152, resnet20, resnet32, resnet44, resnet56, resnet110 for --model but received 'resnet7' of type string (see torchnode train --help)"],
     [['--amp', 'fp8'], "torchnode train: Expected 'none', 'bf16' or 'fp16' for --amp but received 'fp8' of type string (see torchnode train --help)"],
     [['--epoch', '2'], 'torchnode train: unknown option --epoch; did you mean --epochs? (see torchnode train --help)'],
     [['--device', 'tpu'], "torchnode train: Expected 'cpu', 'cuda' or 'cuda:N' for --device but received 'tpu' of type string (see torchnode train --help)"],

@@ -5,9 +5,11 @@ import { z } from 'zod';
 import { checkDevice, type Device } from '../device.js';
 import { native } from '../native.js';
 import { parseOptions } from '../options.js';
+import { MODEL_NAMES, type ModelName } from '../models/registry.js';
 
-export const MODELS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110'] as const;
-export type ModelName = (typeof MODELS)[number];
+/** The models a run can name (the models layer owns the list). */
+export const MODELS = MODEL_NAMES;
+export type { ModelName };
 
 const positiveInt = z.number().int().positive().describe('positive integer');
 const unit = z.number().min(0).max(1).describe('a number in [0, 1]');

@@ -11,8 +11,10 @@ import type { TrainConfig } from './config.js';
 /** Per-channel mean and std in [0, 1] of uint8 images [N, C, H, W], as normalisation uses them. */
 export function channelStats(images: TensorDataset['images']): { mean: number[]; std: number[] } {
   return tidy(() => {
-    const x = images.double().div(255).transpose(0, 1).reshape([images.shape[1]!, -1]);
-    return { mean: x.mean(1).toArray() as number[], std: x.std(1).toArray() as number[] };
+    const c = images.shape[1]!;
+    const x = images.double().div(255).transpose(0, 1).reshape([c, -1]);
+    const mean = x.mean(1);
+    return { mean: mean.toArray() as number[], std: x.sub(mean.view([c, 1])).pow(2).mean(1).sqrt().toArray() as number[] };
   });
 }
 
