@@ -220,3 +220,19 @@ test('toTypedArrayAsync copies from CUDA', needsCuda, async () => {
     h.dispose();
   }
 });
+
+test('cuDNN benchmark and deterministic getters read libtorch itself: a flag set natively, past the JS setter, reads back', async () => {
+  const { native } = (await import(new URL('../../dist/native.js', import.meta.url).href)) as typeof import('../lib/native.js');
+  const { benchmark, deterministic } = torch.backends.cudnn;
+  try {
+    for (const v of [true, false]) {
+      native.setBackendFlag('benchmark', v);
+      assert.equal(torch.backends.cudnn.benchmark, v);
+      native.setBackendFlag('deterministic', !v);
+      assert.equal(torch.backends.cudnn.deterministic, !v);
+    }
+  } finally {
+    torch.backends.cudnn.benchmark = benchmark;
+    torch.backends.cudnn.deterministic = deterministic;
+  }
+});
