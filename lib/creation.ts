@@ -4,8 +4,10 @@ import { z } from 'zod';
 import { checkDevice } from './device.js';
 import { dtypeCode, dtypeOfTypedArray, type DType } from './dtype.js';
 import { describe } from './errors.js';
+import { Generator } from './generator.js';
 import { native, type Handle } from './native.js';
 import { aten } from './ops/aten.js';
+import { atenRandom } from './ops/aten-random.js';
 import { checkInt, checkSize, creationOptions, parseOptions, type CreationOptions } from './options.js';
 import type { OpRef } from './ops/registry.js';
 import { fromHandle, runT, Tensor } from './tensor.js';
@@ -17,6 +19,12 @@ const tensorOptions = creationOptions.extend({
   shape: z.array(z.number().int().nonnegative()).describe('an array of non-negative integers').optional(),
 });
 export type TensorOptions = z.input<typeof tensorOptions>;
+
+const randomOptions = creationOptions.extend({
+  generator: z.instanceof(Generator).describe('a torch.Generator').optional(),
+});
+/** Options of the random factories: those of every factory, and the generator to draw from. */
+export type RandomOptions = z.input<typeof randomOptions>;
 
 function finish(t: Tensor, o: z.output<typeof creationOptions>): Tensor {
   if (o.requiresGrad) {
@@ -34,6 +42,14 @@ function factory(ref: OpRef, fn: string, lead: unknown[], options: CreationOptio
   const o = parseOptions(creationOptions, options, fn);
   const dtype = o.dtype ?? defaultDtype;
   const t = runT(ref, ...lead, dtype === undefined ? undefined : dtypeCode(dtype), undefined,
+    o.device === undefined ? undefined : checkDevice(o.device));
+  return finish(t, o);
+}
+
+// The generator overloads with no generator draw from the device's global one, as the plain ops do.
+function randomFactory(ref: OpRef, fn: string, lead: unknown[], options: RandomOptions | undefined): Tensor {
+  const o = parseOptions(randomOptions, options, fn);
+  const t = runT(ref, ...lead, o.generator?._h, o.dtype === undefined ? undefined : dtypeCode(o.dtype), undefined,
     o.device === undefined ? undefined : checkDevice(o.device));
   return finish(t, o);
 }
@@ -61,17 +77,17 @@ export function full(size: number | number[], value: number | boolean, options?:
   return factory(aten.full, 'torch.full()', [checkSize(size), value], options, typeof value === 'boolean' ? 'bool' : 'float32');
 }
 
-/** Uniform samples in [0, 1). @example torch.rand([3, 3]) */
-export const rand = (size: number | number[], options?: CreationOptions): Tensor =>
-  factory(aten.rand, 'torch.rand()', [checkSize(size)], options);
+/** Uniform samples in [0, 1). @example torch.rand([3, 3], { generator: new torch.Generator().manualSeed(0) }) */
+export const rand = (size: number | number[], options?: RandomOptions): Tensor =>
+  randomFactory(atenRandom.rand, 'torch.rand()', [checkSize(size)], options);
 
 /** Standard normal samples. @example torch.randn([3, 3], { requiresGrad: true }) */
-export const randn = (size: number | number[], options?: CreationOptions): Tensor =>
-  factory(aten.randn, 'torch.randn()', [checkSize(size)], options);
+export const randn = (size: number | number[], options?: RandomOptions): Tensor =>
+  randomFactory(atenRandom.randn, 'torch.randn()', [checkSize(size)], options);
 
-/** A random permutation of 0..n-1 (int64). @example torch.randperm(50000) */
-export const randperm = (n: number, options?: CreationOptions): Tensor =>
-  factory(aten.randperm, 'torch.randperm()', [checkInt(n, 'n', 0)], options);
+/** A random permutation of 0..n-1 (int64). @example torch.randperm(50000, { generator: g }) */
+export const randperm = (n: number, options?: RandomOptions): Tensor =>
+  randomFactory(atenRandom.randperm, 'torch.randperm()', [checkInt(n, 'n', 0)], options);
 
 /**
  * Random integers in [low, high): `randint(high, size)` or `randint(low, high, size)`; int64.
@@ -83,7 +99,7 @@ export function randint(...args: unknown[]): Tensor {
   const lo = checkInt(low, 'low');
   const hi = checkInt(high, 'high');
   if (hi <= lo) throw new RangeError(`Expected high > low for torch.randint() but received low=${lo}, high=${hi}`);
-  return factory(aten.randint, 'torch.randint()', [lo, hi, checkSize(size)], options as CreationOptions);
+  return randomFactory(atenRandom.randint, 'torch.randint()', [lo, hi, checkSize(size)], options as RandomOptions);
 }
 
 /**

@@ -19,7 +19,9 @@ export { DTYPES, type DType, type TypedArrayOf } from './dtype.js';
 export type { Device } from './device.js';
 export type { CreationOptions, MemoryFormat } from './options.js';
 export { tensor, zeros, ones, full, empty, arange, rand, randn, randint, randperm, zerosLike, onesLike,
-  type TensorData, type TensorOptions } from './creation.js';
+  type TensorData, type TensorOptions, type RandomOptions } from './creation.js';
+export { Generator, defaultGenerator, type GeneratorOptions } from './generator.js';
+export { ops, type OpNamespace, type OpPacket, type OpOverload, type OpResult } from './ops/public.js';
 export * from './functions.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd.js';
 export { autocast, type AutocastOptions } from './autocast.js';

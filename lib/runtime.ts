@@ -8,9 +8,14 @@ import { checkInt } from './options.js';
  * @example torch.manualSeed(0);
  */
 export function manualSeed(seed: number | bigint): void {
-  const ok = typeof seed === 'bigint' ? seed >= 0n && seed < 1n << 64n : Number.isSafeInteger(seed) && seed >= 0;
+  native.manualSeed(checkSeed(seed));
+}
+
+/** A seed as libtorch takes it: a non-negative integer below 2^64. */
+export function checkSeed(seed: unknown): bigint {
+  const ok = typeof seed === 'bigint' ? seed >= 0n && seed < 1n << 64n : Number.isSafeInteger(seed) && (seed as number) >= 0;
   if (!ok) throw new TypeError(`Expected a non-negative integer below 2^64 for seed but received ${describe(seed)}`);
-  native.manualSeed(BigInt(seed));
+  return BigInt(seed as number | bigint);
 }
 
 /** Sets the threads libtorch uses for CPU ops (torchnode starts with one per core). @example torch.setNumThreads(1); // leave the other cores to the service */

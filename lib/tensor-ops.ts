@@ -2,8 +2,10 @@
 // shape and indexing. They are added to Tensor.prototype; the declarations merge into the class.
 import { dtypeCode, type DType } from './dtype.js';
 import { describe } from './errors.js';
+import { generatorHandle, type Generator } from './generator.js';
 import type { Handle } from './native.js';
 import { aten } from './ops/aten.js';
+import { atenRandom } from './ops/aten-random.js';
 import { callOp, type OpRef } from './ops/registry.js';
 import { fromHandle, handleOf, runT, Tensor } from './tensor.js';
 
@@ -50,8 +52,12 @@ declare module './tensor.js' {
     /** Copies `src` (broadcast, any device or dtype) into this tensor. */
     copy_(src: Tensor, options?: { nonBlocking?: boolean }): this;
     sqrt_(): this;
-    normal_(mean?: number, std?: number): this;
-    uniform_(from?: number, to?: number): this;
+    /** Fills from N(mean, std²), drawing from `generator` if given. @example w.normal_(0, 0.01, { generator: g }) */
+    normal_(mean?: number, std?: number, options?: { generator?: Generator }): this;
+    /** Fills from U(from, to), drawing from `generator` if given. */
+    uniform_(from?: number, to?: number, options?: { generator?: Generator }): this;
+    /** Fills with 0/1 draws, 1 with probability `p` (0.5 unless said). @example mask.bernoulli_(0.9, { generator: g }) */
+    bernoulli_(p?: number, options?: { generator?: Generator }): this;
     eq(other: Tensor | Scalar): Tensor;
     ne(other: Tensor | Scalar): Tensor;
     lt(other: Tensor | Scalar): Tensor;
@@ -193,12 +199,16 @@ P.copy_ = function (this: Tensor, src: unknown, options?: { nonBlocking?: boolea
   callOp(aten.copy_, this._h, handleOf(src, 'src'), options?.nonBlocking);
   return this;
 };
-P.normal_ = function (this: Tensor, mean?: number, std?: number) {
-  callOp(aten.normal_, this._h, mean, std);
+P.normal_ = function (this: Tensor, mean?: number, std?: number, options?: { generator?: Generator }) {
+  callOp(atenRandom.normal_, this._h, mean, std, generatorHandle(options?.generator));
   return this;
 };
-P.uniform_ = function (this: Tensor, from?: number, to?: number) {
-  callOp(aten.uniform_, this._h, from, to);
+P.uniform_ = function (this: Tensor, from?: number, to?: number, options?: { generator?: Generator }) {
+  callOp(atenRandom.uniform_, this._h, from, to, generatorHandle(options?.generator));
+  return this;
+};
+P.bernoulli_ = function (this: Tensor, p?: number, options?: { generator?: Generator }) {
+  callOp(atenRandom.bernoulli_, this._h, p, generatorHandle(options?.generator));
   return this;
 };
 

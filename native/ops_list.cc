@@ -55,7 +55,7 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
     const c10::Argument& a = schema.arguments()[i];
     Napi::Object o = Napi::Object::New(env);
     o["name"] = a.name();
-    o["type"] = a.type()->str();
+    o["type"] = a.real_type()->str();  // ScalarType, not the int it travels as
     o["kwargOnly"] = a.kwarg_only();
     o["hasDefault"] = a.default_value().has_value();
     o["writes"] = a.alias_info() != nullptr && a.alias_info()->isWrite();
@@ -66,7 +66,7 @@ Napi::Value OpSchema(const Napi::CallbackInfo& info) {
     const c10::Argument& r = schema.returns()[i];
     Napi::Object o = Napi::Object::New(env);
     o["name"] = r.name();
-    o["type"] = r.type()->str();
+    o["type"] = r.real_type()->str();
     o["aliasOf"] = aliasOf(schema, r);
     returns[i] = o;
   }

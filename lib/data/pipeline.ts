@@ -6,7 +6,7 @@ import type { DType } from '../dtype.js';
 import { describe } from '../errors.js';
 import { noGrad } from '../autograd.js';
 import { pad } from '../functional.js';
-import { manualSeed } from '../runtime.js';
+import { Generator as TorchGenerator } from '../generator.js';
 import { keep, tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { where } from '../functions.js';
@@ -74,6 +74,8 @@ export class ImagePipeline {
   readonly #mean: Tensor;
   readonly #invStd: Tensor;
   readonly #offsets: Tensor;
+  // The pipeline's own draws: the user's global generator is never reseeded or advanced.
+  readonly #generator: TorchGenerator;
 
   constructor(options: PipelineOptions) {
     const { images, labels } = options;
@@ -90,6 +92,7 @@ export class ImagePipeline {
     this.size = this.sampler ? this.sampler.numSamples : images.shape[0]!;
     const c = images.shape[1]!;
     if (this.options.mean.length !== c || this.options.std.length !== c) throw new TypeError(`Expected ${c} values for mean and std (one per channel)`);
+    this.#generator = new TorchGenerator({ device });
     this.images = keep(images.to(device));
     this.labels = keep(labels.to({ device, dtype: 'int64' }));
     // normalisation folded into one subtract and one multiply on 0..255 values
@@ -109,15 +112,15 @@ export class ImagePipeline {
     const { batchSize, shuffle, seed } = this.options;
     const sampled = this.sampler?.indices(epoch);
     const order = sampled ? tidy(() => keep(tensor(sampled).to({ device: this.options.device, dtype: 'int64' }))) : shuffle ? tidy(() => {
-      manualSeed(streamSeed(seed, epoch, -1));
-      return keep(randperm(this.size, { device: this.options.device }));
+      this.#generator.manualSeed(streamSeed(seed, epoch, -1));
+      return keep(randperm(this.size, { device: this.options.device, generator: this.#generator }));
     }) : null;
     try {
       for (let b = start; b < this.batchesPerEpoch; b++) {
         const begin = b * batchSize;
         const n = Math.min(batchSize, this.size - begin);
         yield noGrad(() => tidy(() => {
-          manualSeed(streamSeed(seed, epoch, b));
+          this.#generator.manualSeed(streamSeed(seed, epoch, b));
           const idx = order ? order.narrow(0, begin, n) : null;
           const raw = idx ? this.images.indexSelect(0, idx) : this.images.narrow(0, begin, n);
           const y = idx ? this.labels.indexSelect(0, idx) : this.labels.narrow(0, begin, n);
@@ -135,16 +138,17 @@ export class ImagePipeline {
     if (p === 0 && !flip) return raw;
     const [n, c, h, w] = raw.shape as [number, number, number, number];
     const device = this.options.device;
+    const generator = this.#generator;
     const padded = p > 0 ? pad(raw, [p, p, p, p]) : raw;
-    const oy = p > 0 ? randint(0, 2 * p + 1, [n], { device }) : randint(0, 1, [n], { device });
-    const ox = p > 0 ? randint(0, 2 * p + 1, [n], { device }) : randint(0, 1, [n], { device });
+    const oy = randint(0, 2 * p + 1, [n], { device, generator });
+    const ox = randint(0, 2 * p + 1, [n], { device, generator });
     const ys = this.#offsets.narrow(0, 0, h);
     const xs = this.#offsets.narrow(0, 0, w);
     const rows = oy.unsqueeze(1).add(ys.unsqueeze(0));
     let cols = ox.unsqueeze(1).add(xs.unsqueeze(0));
     if (flip) {
       const mirrored = ox.unsqueeze(1).add(xs.flip(0).unsqueeze(0));
-      cols = where(rand([n, 1], { device }).lt(0.5), mirrored, cols);
+      cols = where(rand([n, 1], { device, generator }).lt(0.5), mirrored, cols);
     }
     const batch = arange(n, { device }).view(n, 1, 1, 1);
     const channel = arange(c, { device }).view(1, c, 1, 1);

@@ -2,8 +2,10 @@
 // out round-robin, so that one epoch over all ranks covers the data set once.
 import { z } from 'zod';
 
-import { mulberry32 } from '../mulberry32.js';
+import { randperm } from '../creation.js';
+import { Generator } from '../generator.js';
 import { parseOptions } from '../options.js';
+import { tidy } from '../scope.js';
 import { defaultProcessGroup } from './process-group.js';
 
 const samplerOptions = z.strictObject({
@@ -22,7 +24,8 @@ export type SamplerOptions = z.input<typeof samplerOptions>;
 
 /**
  * PyTorch's DistributedSampler: `indices(epoch)` is this rank's share of epoch `epoch`, the
- * shares of all ranks disjoint (up to padding) and together the whole data set.
+ * shares of all ranks disjoint (up to padding) and together the whole data set. The shuffle is
+ * PyTorch's own (randperm from a generator seeded with seed + epoch), so the indices equal its.
  * rank and worldSize default to the default process group's.
  *
  * @example
@@ -55,17 +58,10 @@ export class DistributedSampler {
 
   /** The permutation of epoch `epoch` shared by every rank (identity without shuffle). */
   permutation(epoch: number): Int32Array {
-    const perm = new Int32Array(this.size);
-    for (let i = 0; i < perm.length; i++) perm[i] = i;
-    if (!this.options.shuffle) return perm;
-    const next = mulberry32(Math.imul(this.options.seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b));
-    for (let i = perm.length - 1; i > 0; i--) {
-      const j = Math.floor(next() * (i + 1));
-      const t = perm[i]!;
-      perm[i] = perm[j]!;
-      perm[j] = t;
-    }
-    return perm;
+    if (!this.options.shuffle) return Int32Array.from({ length: this.size }, (_, i) => i);
+    // its own CPU generator, as PyTorch's sampler has: the user's global one is left alone
+    const generator = new Generator().manualSeed(this.options.seed + epoch);
+    return tidy(() => randperm(this.size, { generator }).to({ dtype: 'int32' }).toTypedArray() as Int32Array);
   }
 
   /** This rank's indices for epoch `epoch`: every worldSize-th sample of the padded permutation. */

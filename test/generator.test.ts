@@ -1,0 +1,194 @@
+// torch.Generator against PyTorch (test/fixtures/generator.json, written by
+// scripts/references/make_generator_references.py; 1.13 and 2.x draw the same CPU values): seeded
+// draws of every random op, state round trips, independence from the global generator, and the
+// data pipeline and DistributedSampler drawing from their own generators.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import test from 'node:test';
+
+import * as torch from 'torchnode';
+
+import { loadFixture } from './helpers.js';
+
+interface Case {
+  seed: string;
+  stateSha256: string;
+  rand: number[]; randn: number[]; randn20: number[]; randperm: number[]; randint: number[];
+  normal_: number[]; uniform_: number[]; bernoulli_: number[];
+}
+interface SamplerCase {
+  options: { size: number; worldSize: number; seed: number; epoch: number; dropLast: boolean };
+  indices: number[][];
+}
+const fx = loadFixture<{ defaultSeed: string; stateBytes: number; cases: Case[]; sampler: SamplerCase[] }>('generator.json');
+
+const cudaWhyNot = torch.buildInfo.cuda
+  ? `no CUDA device: torchnode was built with CUDA ${torch.buildInfo.cuda} but libtorch sees no device`
+  : `no CUDA device: torchnode was built against libtorch ${torch.buildInfo.version} without CUDA`;
+const needsCuda = torch.cuda.isAvailable() ? {} : { skip: cudaWhyNot };
+
+const sha256 = (t: torch.Tensor): string => createHash('sha256').update(t.toTypedArray() as Uint8Array).digest('hex');
+
+test('a new Generator starts as PyTorch\'s does: its default seed, a uint8 CPU state of PyTorch\'s size', () => {
+  torch.tidy(() => {
+    const g = new torch.Generator();
+    assert.equal(g.initialSeed(), BigInt(fx.defaultSeed));
+    assert.equal(g.device, 'cpu');
+    const state = g.getState();
+    assert.equal(state.dtype, 'uint8');
+    assert.equal(state.device, 'cpu');
+    assert.deepEqual(state.shape, [fx.stateBytes]);
+  });
+});
+
+for (const c of fx.cases) {
+  test(`seed ${c.seed}: state and draws of rand, randn, randperm, randint, normal_, uniform_, bernoulli_ equal PyTorch's`, () => {
+    torch.tidy(() => {
+      const g = new torch.Generator();
+      assert.equal(g.manualSeed(BigInt(c.seed)), g);
+      assert.equal(g.initialSeed(), BigInt(c.seed));
+      assert.equal(sha256(g.getState()), c.stateSha256);
+      const generator = g;
+      assert.deepEqual(torch.rand([5], { generator }).toArray(), c.rand);
+      assert.deepEqual(torch.randn([5], { generator }).toArray(), c.randn);
+      assert.deepEqual(torch.randn([20], { generator }).toArray(), c.randn20);
+      assert.deepEqual(torch.randperm(10, { generator }).toArray(), c.randperm);
+      assert.deepEqual(torch.randint(0, 10, [6], { generator }).toArray(), c.randint);
+      assert.deepEqual(torch.zeros([5]).normal_(1, 2, { generator }).toArray(), c.normal_);
+      assert.deepEqual(torch.zeros([5]).uniform_(-1, 1, { generator }).toArray(), c.uniform_);
+      assert.deepEqual(torch.zeros([5]).bernoulli_(0.3, { generator }).toArray(), c.bernoulli_);
+    });
+  });
+}
+
+test('getState/setState: restoring a state replays the same draws', () => {
+  torch.tidy(() => {
+    const g = new torch.Generator().manualSeed(3);
+    torch.rand([7], { generator: g });
+    const saved = g.getState();
+    const a = torch.randn([9], { generator: g }).toArray();
+    const b = torch.randn([9], { generator: g }).toArray();
+    assert.notDeepEqual(a, b);
+    assert.equal(g.setState(saved), g);
+    assert.deepEqual(torch.randn([9], { generator: g }).toArray(), a);
+    // another generator takes the state too
+    const h = new torch.Generator().setState(saved);
+    assert.deepEqual(torch.randn([9], { generator: h }).toArray(), a);
+  });
+});
+
+test('a Generator\'s draws leave the global generator where it was', () => {
+  torch.tidy(() => {
+    torch.manualSeed(11);
+    const expected = torch.rand([6]).toArray();
+    torch.manualSeed(11);
+    const g = new torch.Generator().manualSeed(11);
+    torch.rand([100], { generator: g });
+    torch.randperm(50, { generator: g });
+    torch.zeros([10]).normal_(0, 1, { generator: g });
+    assert.deepEqual(torch.rand([6]).toArray(), expected);
+  });
+});
+
+test('torch.defaultGenerator is the global CPU generator torch.manualSeed seeds', () => {
+  torch.tidy(() => {
+    torch.manualSeed(21);
+    assert.equal(torch.defaultGenerator.initialSeed(), 21n);
+    const viaOption = torch.rand([4], { generator: torch.defaultGenerator }).toArray();
+    torch.defaultGenerator.manualSeed(21);
+    assert.deepEqual(torch.rand([4]).toArray(), viaOption);
+  });
+});
+
+test('seed() reseeds from a non-deterministic source and reports it', () => {
+  torch.tidy(() => {
+    const g = new torch.Generator();
+    const s = g.seed();
+    assert.equal(typeof s, 'bigint');
+    assert.equal(g.initialSeed(), s);
+    const a = torch.rand([3], { generator: g }).toArray();
+    assert.deepEqual(torch.rand([3], { generator: new torch.Generator().manualSeed(s) }).toArray(), a);
+  });
+});
+
+test('Generator errors name the argument', () => {
+  assert.throws(() => new torch.Generator().manualSeed(-1),
+    { name: 'TypeError', message: 'Expected a non-negative integer below 2^64 for seed but received -1 of type number' });
+  assert.throws(() => new torch.Generator({ device: 'tpu' as torch.Device }),
+    { name: 'TypeError', message: "Expected 'cpu', 'cuda' or 'cuda:N' for device but received 'tpu' of type string" });
+  assert.throws(() => new torch.Generator({ seed: 1 } as never),
+    { name: 'TypeError', message: 'new torch.Generator() takes only a device option but received seed' });
+  assert.throws(() => torch.rand([2], { generator: {} as never }),
+    { name: 'TypeError', message: 'Expected a torch.Generator for generator but received an object of type Object' });
+  torch.tidy(() => {
+    assert.throws(() => torch.zeros([2]).normal_(0, 1, { generator: 3 as never }),
+      { name: 'TypeError', message: 'Expected a torch.Generator for generator but received 3 of type number' });
+    assert.throws(() => new torch.Generator().setState(5 as never),
+      { name: 'TypeError', message: 'Expected a Tensor for state but received 5 of type number' });
+    // libtorch checks the state itself
+    assert.throws(() => new torch.Generator().setState(torch.zeros([3], { dtype: 'uint8' })), { name: 'TorchError' });
+  });
+});
+
+test('ImagePipeline draws from its own generator: the user\'s random stream is not disturbed, epochs still repeat', () => {
+  torch.tidy(() => {
+    const images = torch.randint(0, 256, [10, 3, 8, 8], { dtype: 'uint8' });
+    const labels = torch.randint(0, 10, [10]);
+    const data = new torch.data.ImagePipeline({ images, labels, batchSize: 4, cropPadding: 2, flip: true, shuffle: true,
+      mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], seed: 5 });
+    try {
+      const epoch = (): number[][] => [...data.epoch(1)].map((b) => {
+        const x = (b.x.toArray() as number[][][][]).flat(3);
+        b.x.dispose();
+        b.y.dispose();
+        return x;
+      });
+      torch.manualSeed(1);
+      const a = torch.rand([5]).toArray();
+      torch.manualSeed(1);
+      const first = epoch();
+      const b = torch.rand([5]).toArray();
+      assert.deepEqual(b, a);
+      // the same epoch again, after the user drew: the same batches
+      assert.deepEqual(epoch(), first);
+    } finally {
+      data.dispose();
+    }
+  });
+});
+
+for (const c of fx.sampler) {
+  const o = c.options;
+  test(`DistributedSampler(size ${o.size}, worldSize ${o.worldSize}, seed ${o.seed}, dropLast ${o.dropLast}) epoch ${o.epoch}: PyTorch's indices, the global generator untouched`, () => {
+    torch.manualSeed(2);
+    const expected = torch.tidy(() => torch.rand([3]).toArray());
+    torch.manualSeed(2);
+    for (let rank = 0; rank < o.worldSize; rank++) {
+      const s = new torch.distributed.DistributedSampler({ size: o.size, worldSize: o.worldSize, rank, seed: o.seed, dropLast: o.dropLast });
+      assert.deepEqual([...s.indices(o.epoch)], c.indices[rank]);
+    }
+    assert.deepEqual(torch.tidy(() => torch.rand([3]).toArray()), expected);
+  });
+}
+
+test('CUDA generators: seeded draws repeat and leave the global CUDA generator alone', needsCuda, () => {
+  torch.tidy(() => {
+    const g = new torch.Generator({ device: 'cuda' });
+    assert.equal(g.device, 'cuda:0');
+    assert.equal(g.initialSeed(), BigInt(fx.defaultSeed));
+    torch.manualSeed(4);
+    const expected = torch.rand([8], { device: 'cuda' }).toArray();
+    torch.manualSeed(4);
+    g.manualSeed(9);
+    const a = torch.rand([8], { device: 'cuda', generator: g }).toArray();
+    assert.deepEqual(torch.rand([8], { device: 'cuda' }).toArray(), expected);
+    g.manualSeed(9);
+    assert.deepEqual(torch.rand([8], { device: 'cuda', generator: g }).toArray(), a);
+    const saved = g.getState();
+    const b = torch.randn([5], { device: 'cuda', generator: g }).toArray();
+    g.setState(saved);
+    assert.deepEqual(torch.randn([5], { device: 'cuda', generator: g }).toArray(), b);
+    // a CPU generator for a CUDA op is libtorch's error
+    assert.throws(() => torch.rand([2], { device: 'cuda', generator: new torch.Generator() }), { name: 'TorchError' });
+  });
+});
