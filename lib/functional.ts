@@ -270,3 +270,4 @@ export function pad(input: Tensor, padding: number[], value = 0): Tensor {
   }
   return runT(aten.pad, handleOf(input, 'input'), padding.map((p, i) => checkInt(p, `padding[${i}]`)), value);
 }
+export * from './generated/functional.js';

@@ -9,6 +9,7 @@
  * loss.backward();
  */
 import './tensor-ops.js';
+import './generated/methods.js';
 
 export { Tensor, type NestedArray, type ToOptions } from './tensor.js';
 export type { Scalar } from './tensor-ops.js';
@@ -23,6 +24,7 @@ export { tensor, zeros, ones, full, empty, arange, rand, randn, randint, randper
 export { Generator, defaultGenerator, type GeneratorOptions } from './generator.js';
 export { ops, type OpNamespace, type OpPacket, type OpOverload, type OpResult } from './ops/public.js';
 export * from './functions.js';
+export * from './generated/functions.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd.js';
 export { autocast, type AutocastOptions } from './autocast.js';
 export { tidy, keep } from './scope.js';
