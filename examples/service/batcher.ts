@@ -22,8 +22,6 @@ export class PredictBatcher {
   readonly #model: torch.nn.Module | torch.InferenceModel;
   readonly #maxBatch: number;
   readonly #device: torch.Device;
-  readonly #mean: torch.Tensor;
-  readonly #std: torch.Tensor;
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
 
@@ -31,8 +29,6 @@ export class PredictBatcher {
     this.#model = model;
     this.#maxBatch = maxBatch;
     this.#device = device;
-    this.#mean = torch.tidy(() => torch.tensor([...torch.data.CIFAR10_MEAN], { device }).view(1, 3, 1, 1));
-    this.#std = torch.tidy(() => torch.tensor([...torch.data.CIFAR10_STD], { device }).view(1, 3, 1, 1));
   }
 
   /** Images queued or being computed. */
@@ -52,10 +48,8 @@ export class PredictBatcher {
     while (this.#running) await this.#running;
   }
 
-  dispose(): void {
-    this.#mean.dispose();
-    this.#std.dispose();
-  }
+  /** Nothing native is held between batches; kept so that callers free a batcher the same way. */
+  dispose(): void {}
 
   async #drain(): Promise<void> {
     try {
@@ -76,8 +70,10 @@ export class PredictBatcher {
   async #forward(images: Uint8Array[]): Promise<{ data: Float32Array; classes: number }> {
     const bytes = new Uint8Array(images.length * images[0]!.length);
     images.forEach((img, i) => bytes.set(img, i * img.length));
-    const x = torch.tidy(() => torch.tensor(bytes, { shape: [images.length, 3, 32, 32] })
-      .to({ device: this.#device, dtype: 'float32' }).div(255).sub(this.#mean).div(this.#std));
+    // the same preprocessing as torchnode predict: data.transforms
+    const { toTensor, normalize } = torch.data.transforms;
+    const x = torch.tidy(() => normalize(toTensor(torch.tensor(bytes, { shape: [images.length, 3, 32, 32] }).to(this.#device)),
+      { mean: torch.data.CIFAR10_MEAN, std: torch.data.CIFAR10_STD }));
     let probs: torch.Tensor | undefined;
     try {
       probs = await this.#model.predict(x);
