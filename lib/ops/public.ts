@@ -76,8 +76,8 @@ function mismatch(type: string, v: unknown): string {
     const elem = list[1]!;
     // a single number stands for a whole int or float list, as in PyTorch (stride=2)
     if ((elem === 'int' || elem === 'SymInt' || elem === 'float') && typeof v === 'number') return mismatch(elem, v);
-    if (!Array.isArray(v)) return `an array (${type})`;
-    for (const e of v) if (mismatch(elem, e)) return `an array of ${expected(elem)} (${type})`;
+    if (!Array.isArray(v)) return `an array of ${plural(elem)}`;
+    for (const e of v) if (mismatch(elem, e)) return `an array of ${plural(elem)}`;
     return '';
   }
   const bad = !fits(type, v);
@@ -101,6 +101,23 @@ function fits(type: string, v: unknown): boolean {
   }
 }
 
+const PASSABLE = new Set(['Tensor', 'int', 'SymInt', 'float', 'Scalar', 'bool', 'SymBool', 'str', 'Device', 'Generator',
+  'ScalarType', 'MemoryFormat', 'Layout']);
+const LISTS = new Set(['Tensor', 'Tensor?', 'int', 'SymInt', 'float', 'bool']);
+
+// The types the addon converts (see native/convert.cc).
+function passable(type: string): boolean {
+  const base = type.replace(/\?$/, '');
+  const list = /^(.*)\[\d*\]$/.exec(base);
+  return list ? LISTS.has(list[1]!) : PASSABLE.has(base);
+}
+
+function plural(elem: string): string {
+  const names: Record<string, string> = { 'Tensor': 'Tensors', 'Tensor?': 'Tensors or nulls', 'int': 'integers', 'SymInt': 'integers',
+    'float': 'numbers', 'bool': 'booleans' };
+  return names[elem] ?? `${elem} values`;
+}
+
 function expected(type: string): string {
   switch (type) {
     case 'Tensor': return 'a Tensor';
@@ -114,7 +131,7 @@ function expected(type: string): string {
     case 'ScalarType': return `a dtype (${DTYPES.join(', ')})`;
     case 'MemoryFormat': return `a memory format (${Object.keys(MEMORY_FORMATS).join(', ')})`;
     case 'Layout': return "a layout ('strided')";
-    default: return `a ${type}, which torchnode cannot pass`;
+    default: return `a ${type}`;
   }
 }
 
@@ -160,6 +177,7 @@ function bind(o: Overload, args: unknown[]): { values: unknown[] } | { reason: s
     const v = values[i];
     if (v === undefined && (a.hasDefault || a.type.endsWith('?'))) continue;
     if (v === undefined) return { reason: `missing required argument '${a.name}' (${a.type})` };
+    if (!passable(a.type)) return { reason: `argument '${a.name}' has type ${a.type}, which torchnode cannot pass` };
     const why = mismatch(a.type, v);
     if (why) return { reason: `expected ${why} for argument '${a.name}' but received ${describe(v)}` };
   }
