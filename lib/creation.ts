@@ -93,6 +93,8 @@ export const randperm = (n: number, options?: RandomOptions): Tensor =>
  * Random integers in [low, high): `randint(high, size)` or `randint(low, high, size)`; int64.
  * @example torch.randint(0, 10, [128])
  */
+export function randint(high: number, size: number | number[], options?: RandomOptions): Tensor;
+export function randint(low: number, high: number, size: number | number[], options?: RandomOptions): Tensor;
 export function randint(...args: unknown[]): Tensor {
   const short = Array.isArray(args[1]) || (args.length <= 3 && typeof args[2] !== 'number' && !Array.isArray(args[2]));
   const [low, high, size, options] = short ? [0, args[0], args[1], args[2]] : args;
@@ -107,6 +109,9 @@ export function randint(...args: unknown[]): Tensor {
  * As in PyTorch, int64 when every bound is an integer, else float32.
  * @example torch.arange(0, 1, 0.25) // [0, 0.25, 0.5, 0.75]
  */
+export function arange(end: number, options?: CreationOptions): Tensor;
+export function arange(start: number, end: number, options?: CreationOptions): Tensor;
+export function arange(start: number, end: number, step: number, options?: CreationOptions): Tensor;
 export function arange(...args: unknown[]): Tensor {
   const nums = args.filter((a) => typeof a === 'number') as number[];
   const options = args.length > nums.length ? (args[nums.length] as CreationOptions) : undefined;

@@ -192,3 +192,16 @@ test('CUDA generators: seeded draws repeat and leave the global CUDA generator a
     assert.throws(() => torch.rand([2], { device: 'cuda', generator: new torch.Generator() }), { name: 'TorchError' });
   });
 });
+
+test('randint and arange are typed by their overloads; randint takes a generator in both forms', () => {
+  torch.tidy(() => {
+    const g = new torch.Generator().manualSeed(1);
+    const short = torch.randint(10, [4], { generator: g }).toArray();
+    g.manualSeed(1);
+    assert.deepEqual(torch.randint(0, 10, [4], { generator: g }).toArray(), short);
+    // @ts-expect-error a string is no bound
+    assert.throws(() => torch.randint('9', [2]), { name: 'TypeError' });
+    // @ts-expect-error arange takes numbers, then options
+    assert.throws(() => torch.arange([3]), { name: 'TypeError' });
+  });
+});
