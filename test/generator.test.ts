@@ -188,8 +188,35 @@ test('CUDA generators: seeded draws repeat and leave the global CUDA generator a
     const b = torch.randn([5], { device: 'cuda', generator: g }).toArray();
     g.setState(saved);
     assert.deepEqual(torch.randn([5], { device: 'cuda', generator: g }).toArray(), b);
+    // randperm and randint (the pipeline's draws) take a CUDA generator too, and repeat
+    g.manualSeed(5);
+    const perm = torch.randperm(1000, { device: 'cuda', generator: g }).toArray();
+    const ints = torch.randint(0, 9, [16], { device: 'cuda', generator: g }).toArray();
+    g.manualSeed(5);
+    assert.deepEqual(torch.randperm(1000, { device: 'cuda', generator: g }).toArray(), perm);
+    assert.deepEqual(torch.randint(0, 9, [16], { device: 'cuda', generator: g }).toArray(), ints);
     // a CPU generator for a CUDA op is libtorch's error
     assert.throws(() => torch.rand([2], { device: 'cuda', generator: new torch.Generator() }), { name: 'TorchError' });
+  });
+});
+
+test('ImagePipeline on CUDA leaves the global CUDA generator alone and repeats its epochs', needsCuda, () => {
+  torch.tidy(() => {
+    const images = torch.randint(0, 256, [10, 3, 8, 8], { dtype: 'uint8' });
+    const labels = torch.randint(0, 10, [10]);
+    const data = new torch.data.ImagePipeline({ images, labels, batchSize: 4, cropPadding: 2, flip: true, shuffle: true,
+      mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], seed: 5, device: 'cuda' });
+    try {
+      const epoch = (): unknown[] => [...data.epoch(0)].map((b) => b.x.toArray());
+      torch.manualSeed(1);
+      const a = torch.rand([5], { device: 'cuda' }).toArray();
+      torch.manualSeed(1);
+      const first = epoch();
+      assert.deepEqual(torch.rand([5], { device: 'cuda' }).toArray(), a);
+      assert.deepEqual(epoch(), first);
+    } finally {
+      data.dispose();
+    }
   });
 });
 
