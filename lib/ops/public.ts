@@ -264,8 +264,9 @@ function makePacket(name: string, names: string[]): OpPacket {
     if (!f) overloads.set(n, (f = makeOverload(name, n)));
     return f;
   };
-  const ordered = (): Overload[] =>
-    names.map((n) => overload(name, n)).sort((a, b) => rank(a, name) - rank(b, name) || a.qualified.localeCompare(b.qualified));
+  let sorted: Overload[] | undefined;
+  const ordered = (): Overload[] => (sorted ??=
+    names.map((n) => overload(name, n)).sort((a, b) => rank(a, name) - rank(b, name) || a.qualified.localeCompare(b.qualified)));
   const resolveAndCall = (...args: unknown[]): OpResult => {
     const reasons: string[] = [];
     for (const o of ordered()) {
