@@ -119,3 +119,54 @@ test('a Trainer trains a Module of its own on data of its own (a TensorDataset a
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('torchnode train --data imagefolder: mixed PNG and JPEG of any size train and evaluate; --init-from fine-tunes onto three classes with a new final layer', async () => {
+  const { default: sharp } = await import('sharp');
+  const dir = tmp('folder');
+  // class 'dark' and class 'light' (and 'mid' for fine-tuning), each image its own size and format
+  const write = async (file: string, level: number, w: number, h: number, k: number) => {
+    const px = Buffer.from(Array.from({ length: w * h * 3 }, (_, i) => Math.max(0, Math.min(255, level + ((i * 7 + k * 13) % 40) - 20))));
+    const img = sharp(px, { raw: { width: w, height: h, channels: 3 } });
+    await (file.endsWith('.png') ? img.png() : img.jpeg({ quality: 95 })).toFile(file);
+  };
+  const folder = async (root: string, classes: Record<string, number>, n: number) => {
+    for (const [name, level] of Object.entries(classes)) {
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(path.join(root, name), { recursive: true });
+      for (let k = 0; k < n; k++) await write(path.join(root, name, `${k}.${k % 2 ? 'jpg' : 'png'}`), level, 10 + k, 14 - (k % 3), k);
+    }
+  };
+  try {
+    await folder(path.join(dir, 'two', 'train'), { dark: 40, light: 210 }, 12);
+    await folder(path.join(dir, 'two', 'val'), { dark: 40, light: 210 }, 4);
+    await folder(path.join(dir, 'three'), { dark: 40, light: 210, mid: 125 }, 8);
+    const cli = path.join(path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..'), 'dist', 'cli.js');
+    const { spawnSync } = await import('node:child_process');
+    const common = ['--model', 'resnet20', '--image-size', '8', '--batch-size', '8', '--device', 'cpu', '--lr', '0.05', '--no-tta'];
+    const first = spawnSync(process.execPath, [cli, 'train', '--data', `imagefolder:${path.join(dir, 'two')}`, ...common, '--epochs', '3',
+      '--out', path.join(dir, 'run'), '--json', '--quiet'], { encoding: 'utf8' });
+    assert.equal(first.status, 0, first.stderr);
+    const r = JSON.parse(first.stdout.trim().split('\n').at(-1)!);
+    assert.equal(r.epochs, 3);
+    assert.equal(typeof r.metrics[0].testAccuracy, 'number');
+    const meta = torch.loadMetadata(path.join(dir, 'run', 'last.safetensors'));
+    assert.deepEqual([meta.model, meta.numClasses, meta.inputSize, meta.classes], ['resnet20', '2', '8x8', '["dark","light"]']);
+
+    const tuned = spawnSync(process.execPath, [cli, 'train', '--data', `imagefolder:${path.join(dir, 'three')}`, ...common, '--epochs', '1',
+      '--init-from', path.join(dir, 'run', 'last.safetensors'), '--num-classes', '3', '--limit-test', '0', '--out', path.join(dir, 'tuned')], { encoding: 'utf8' });
+    assert.equal(tuned.status, 0, tuned.stderr);
+    assert.ok(tuned.stderr.includes(`torchnode: initialised from ${path.join(dir, 'run', 'last.safetensors')}; new fc.weight, fc.bias (the weights file's are another shape)\n`), tuned.stderr);
+    const before = torch.load(path.join(dir, 'run', 'last.safetensors'));
+    const after = torch.load(path.join(dir, 'tuned', 'last.safetensors'));
+    assert.deepEqual(after.get('fc.weight')!.shape, [3, 64]);
+    // the trunk started from the checkpoint: the first convolution moved by one epoch's steps only
+    const moved = torch.tidy(() => after.get('conv1.weight')!.sub(before.get('conv1.weight')!).abs().max().item() as number);
+    assert.ok(moved > 0 && moved < 0.05, `conv1 moved by ${moved}`);
+    for (const t of [...before.values(), ...after.values()]) t.dispose();
+    const bad = spawnSync(process.execPath, [cli, 'train', '--data', `imagefolder:${path.join(dir, 'three')}`, ...common, '--num-classes', '2', '--out', path.join(dir, 'bad')], { encoding: 'utf8' });
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.ok(bad.stderr.includes('Expected at least 3 (the data\'s classes) for numClasses but received 2'), bad.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 
 import { TorchError } from '../errors.js';
 import { trainOptions } from '../train/config.js';
-import { Trainer } from '../train/trainer.js';
+import type { ResumeChange } from '../train/resume.js';
+import { Trainer, type FitResult } from '../train/trainer.js';
 import { Progress } from '../train/progress.js';
 import { flagMessage, kebab, parseFlags, UsageError, type FlagKind } from './flags.js';
 
@@ -64,13 +65,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     trainer = new Trainer({ ...fromFile, ...flags } as never, { progress: new Progress(process.stderr, Boolean(quiet)), thread: 'main' });
   } catch (e) {
     if (e instanceof TypeError) {
-      const message = flagMessage(e.message, { ...KINDS, ...Object.fromEntries(Object.keys(trainOptions.shape).map((k) => [k, 'string'])) });
-      throw new UsageError(message.replace(/^Cannot change ([a-zA-Z]+) /, (_, key: string) => `Cannot change --${kebab(key)} `));
+      throw new UsageError(flagMessage(e.message, { ...KINDS, ...Object.fromEntries(Object.keys(trainOptions.shape).map((k) => [k, 'string'])) }));
     }
     throw e;
-  }
-  if ((process.env.RANK ?? '0') === '0') {
-    for (const c of trainer.resumeChanges) process.stdout.write(`torchnode: --${kebab(c.option)} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)} (changed on resume)\n`);
   }
   // Ctrl-C: finish the step, write a checkpoint, exit 130; a second one exits at once.
   const stop = new AbortController();
@@ -82,9 +79,20 @@ export async function trainCommand(args: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    const result = await trainer.fit({ signal: stop.signal });
+    const lead = (process.env.RANK ?? '0') === '0';
+    const onResume = (changes: ResumeChange[]) => {
+      if (lead) for (const c of changes) process.stdout.write(`torchnode: --${kebab(c.option)} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)} (changed on resume)\n`);
+    };
+    let result: FitResult;
+    try {
+      result = await trainer.fit({ signal: stop.signal, onResume });
+    } catch (e) {
+      // an option the resumed run cannot change: a usage error, named as a flag
+      if (e instanceof TypeError && e.message.startsWith('Cannot change ')) throw new UsageError(e.message.replace(/^Cannot change ([a-zA-Z]+) /, (_, key: string) => `Cannot change --${kebab(key)} `));
+      throw e;
+    }
     // under torchnode launch only rank 0 reports
-    if ((process.env.RANK ?? '0') !== '0') return result.interrupted ? 130 : 0;
+    if (!lead) return result.interrupted ? 130 : 0;
     if (json) {
       const { history, ...summary } = result;
       process.stdout.write(`${JSON.stringify({ ...summary, metrics: history })}\n`);

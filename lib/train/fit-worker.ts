@@ -31,13 +31,14 @@ const onMessage = (m: ToWorker): void => {
 };
 port.on('message', onMessage);
 
-const { config } = workerData as FitWorkerData;
+const { options } = workerData as FitWorkerData;
 try {
-  const trainer = new Trainer(config as TrainerInput, { progress: new RelayedProgress(process.stderr, true), thread: 'main' });
+  const trainer = new Trainer(options as TrainerInput, { progress: new RelayedProgress(process.stderr, true), thread: 'main' });
   const result = await trainer.fit({
     signal: stop.signal,
     onBatchEnd: (info) => post({ kind: 'batch', info }),
     onEpochEnd: (result) => post({ kind: 'epoch', result }),
+    onResume: (changes) => post({ kind: 'resume', changes }),
   });
   trainer.model?.dispose();
   post({ kind: 'done', result });

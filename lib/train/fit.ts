@@ -4,17 +4,15 @@ import { mkdirSync } from 'node:fs';
 
 import type { ImageDataSplits } from '../data/dataset.js';
 import { DistributedDataParallel } from '../distributed/ddp.js';
-import { modelMetadata } from '../models/load-model.js';
-import type { ModelName } from '../models/registry.js';
 import type { Module } from '../nn/module.js';
 import type { TrainConfig } from './config.js';
-import type { DistributedRun } from './distributed.js';
+import { anyRank, type DistributedRun } from './distributed.js';
 import { trainEpoch, type EpochRun } from './epoch.js';
 import { evaluateAcross } from './evaluate.js';
 import { prepareOutputDir } from './output-dir.js';
 import { Progress, type StepInfo } from './progress.js';
 import { loadResumePoint, restore, type ResumeChange } from './resume.js';
-import { RunOutput } from './run-output.js';
+import { epochLine, partsToSave, RunOutput } from './run-output.js';
 import { schedule } from './schedule.js';
 import { classCount, configureDevice, prepareData, prepareModel } from './setup.js';
 import type { EpochLine, Partial } from './state.js';
@@ -63,16 +61,7 @@ export async function fit(run: FitRun): Promise<FitResult> {
   const output = new RunOutput(config, lead, at);
   output.writeConfig();
   const tensorboard = config.tensorboard && lead ? new TensorBoardWriter(config.out) : null;
-  const checkpointParts = {
-    metadata: modelMetadata({ model: config.model as ModelName, stem: config.stem, numClasses, inputSize: [data.inputShape[1]!, data.inputShape[2]!],
-      classes: [...data.classes], mean: [...data.mean], std: [...data.std] }),
-    weights: () => model.stateDict(), extra: () => {
-      const opt = optimizer.stateDict();
-      const e = ema?.stateDict();
-      const tensors = new Map<string, import('../tensor.js').Tensor>([...prefixed(opt.tensors, 'optimizer.'), ...(e ? prefixed(e.tensors, 'ema.') : [])]);
-      return { tensors, optimizer: opt.meta, ema: e?.meta ?? null };
-    },
-  };
+  const checkpointParts = partsToSave(config, parts, data, numClasses);
   const steps = at?.steps ?? [];
   if (at) output.writeMetrics(history, steps);
   const r: EpochRun = { config, data: data.train, stepper: makeStepper(config, parts, ddp, data.inputShape), lrAt: schedule(config, config.epochs * data.train.batchesPerEpoch),
@@ -105,7 +94,7 @@ export async function fit(run: FitRun): Promise<FitResult> {
       output.checkpoint('last', checkpointParts, state);
       progress.line(epochLine(result, config.epochs));
       run.onEpochEnd?.(result);
-      const stopAfterEpoch = dist ? await anyRankStops(dist, run.signal) : run.signal?.aborted;
+      const stopAfterEpoch = dist ? await anyRank(dist, run.signal?.aborted ?? false) : run.signal?.aborted;
       if (stopAfterEpoch && epoch + 1 < config.epochs) interrupted = true;
     }
   } finally {
@@ -119,18 +108,3 @@ export async function fit(run: FitRun): Promise<FitResult> {
   return fitResult(config, history, best, interrupted);
 }
 
-async function anyRankStops(dist: DistributedRun, signal: AbortSignal | undefined): Promise<boolean> {
-  const { anyRank } = await import('./distributed.js');
-  return anyRank(dist, signal?.aborted ?? false);
-}
-
-function epochLine(m: EpochResult, epochs: number): string {
-  return `epoch ${m.epoch}/${epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAccuracy * 100).toFixed(2)}%` +
-    (m.testAccuracy === null ? '' : `, test loss ${m.testLoss!.toFixed(4)} acc ${(m.testAccuracy * 100).toFixed(2)}%`) +
-    `, ${m.seconds.toFixed(1)} s, ${Math.round(m.imagesPerSecond)} img/s`;
-}
-
-function prefixed<T>(tensors: Map<string, T> | Record<string, T>, prefix: string): [string, T][] {
-  const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
-  return entries.map(([k, v]) => [prefix + k, v]);
-}

@@ -5,12 +5,15 @@ import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { writeFileAtomic } from '../io/atomic-file.js';
+import { modelMetadata } from '../models/load-model.js';
+import type { ModelName } from '../models/registry.js';
 import type { Tensor } from '../tensor.js';
 import { tidy } from '../scope.js';
 import { saveCheckpoint } from './checkpoint.js';
 import type { TrainConfig } from './config.js';
 import { curvesSvg } from './curves.js';
 import { reasonOf, writeError } from './output-dir.js';
+import type { RunData, RunModel } from './setup.js';
 import type { EpochLine, Partial, StepLine, TrainState } from './state.js';
 
 /** Where a checkpoint stands, in words: `the end of epoch 2` or `epoch 3, batch 5`. */
@@ -40,6 +43,34 @@ export interface CheckpointParts {
   extra: () => { tensors: Map<string, Tensor>; optimizer: unknown; ema: unknown };
   /** What the weights file says about its model (models.modelMetadata). */
   metadata: Record<string, string>;
+}
+
+/** What a checkpoint holds: the weights, the optimizer's and EMA's state, the model's metadata. */
+export function partsToSave(config: TrainConfig, parts: RunModel, data: RunData, numClasses: number): CheckpointParts {
+  const [, h, w] = data.inputShape;
+  return {
+    metadata: modelMetadata({ model: config.model as ModelName, stem: config.stem, numClasses, inputSize: [h!, w!],
+      classes: [...data.classes], mean: [...data.mean], std: [...data.std] }),
+    weights: () => parts.model.stateDict(),
+    extra: () => {
+      const opt = parts.optimizer.stateDict();
+      const e = parts.ema?.stateDict();
+      const tensors = new Map<string, Tensor>([...prefixed(opt.tensors, 'optimizer.'), ...(e ? prefixed(e.tensors, 'ema.') : [])]);
+      return { tensors, optimizer: opt.meta, ema: e?.meta ?? null };
+    },
+  };
+}
+
+function prefixed<T>(tensors: Map<string, T> | Record<string, T>, prefix: string): [string, T][] {
+  const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
+  return entries.map(([k, v]) => [prefix + k, v]);
+}
+
+/** The line that ends an epoch on the console. */
+export function epochLine(m: EpochLine, epochs: number): string {
+  return `epoch ${m.epoch}/${epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${(m.trainAccuracy * 100).toFixed(2)}%` +
+    (m.testAccuracy === null ? '' : `, test loss ${m.testLoss!.toFixed(4)} acc ${(m.testAccuracy * 100).toFixed(2)}%`) +
+    `, ${m.seconds.toFixed(1)} s, ${Math.round(m.imagesPerSecond)} img/s`;
 }
 
 export class RunOutput {

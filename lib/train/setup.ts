@@ -106,7 +106,11 @@ export async function prepareData(config: TrainConfig, given: ImageDataSplits | 
 }
 
 /** The number of classes the model ends in: the config's, else the data's. */
-export const classCount = (config: TrainConfig, data: RunData): number => config.numClasses ?? data.classes.length;
+export function classCount(config: TrainConfig, data: RunData): number {
+  const n = config.numClasses ?? data.classes.length;
+  if (n < data.classes.length) throw new TypeError(`Expected at least ${data.classes.length} (the data's classes) for numClasses but received ${n}`);
+  return n;
+}
 
 /** The model (built, or the caller's), its optimizer, EMA and grad scaler, on the run's device. */
 export function prepareModel(config: TrainConfig, given: Module | null, numClasses: number, progress: Progress): RunModel {

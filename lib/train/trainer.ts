@@ -29,6 +29,8 @@ export interface FitOptions {
   signal?: AbortSignal;
   onEpochEnd?: (m: EpochResult) => void;
   onBatchEnd?: (s: StepInfo) => void;
+  /** With `resume`: told the options this run changes from the saved run's (epochs, lr...) before it starts. */
+  onResume?: (changes: ResumeChange[]) => void;
 }
 
 /** The Trainer's options: the config's, with a model and data given as objects where wanted. */
@@ -43,6 +45,7 @@ const fitOptions = z.strictObject({
   signal: z.instanceof(AbortSignal).describe('an AbortSignal').optional(),
   onEpochEnd: z.custom<FitOptions['onEpochEnd']>((v) => typeof v === 'function').describe('a function').optional(),
   onBatchEnd: z.custom<FitOptions['onBatchEnd']>((v) => typeof v === 'function').describe('a function').optional(),
+  onResume: z.custom<FitOptions['onResume']>((v) => typeof v === 'function').describe('a function').optional(),
 });
 
 const trainerOptions = z.strictObject({
@@ -84,30 +87,28 @@ export class Trainer {
   readonly config: TrainConfig;
   readonly progress: Progress;
   readonly thread: 'worker' | 'main';
-  /** With `resume`: the options this run changes from the saved run's (epochs, lr...). */
-  readonly resumeChanges: readonly ResumeChange[];
   /** The model being trained ('main'), or the trained one once fit() has ended ('worker'). */
   model: Module | null = null;
   readonly #model: Module | null;
   readonly #data: ImageDataSplits | null;
+  /** The options as given (objects left out), for a resume's check and for the worker. */
+  readonly #given: TrainOptions;
 
   constructor(options?: TrainerInput, trainerOpts?: TrainerOptions) {
     const { model, data, ...rest } = (options ?? {}) as TrainerInput;
     this.#model = model instanceof Module ? model : null;
     this.#data = data !== undefined && typeof data === 'object' ? checkSplits(data) : null;
-    const named = { ...rest, ...(this.#model === null && model !== undefined && { model }), ...(this.#data === null && data !== undefined && { data }) };
-    const resolved = resolveConfig(named as TrainOptions);
-    if (this.#model) resolved.model = 'custom';
-    if (this.#data) resolved.data = 'custom';
+    this.#given = { ...rest, ...(this.#model === null && model !== undefined && { model }), ...(this.#data === null && data !== undefined && { data }) } as TrainOptions;
+    const config = resolveConfig(this.#given);
+    if (this.#model) config.model = 'custom';
+    if (this.#data) config.data = 'custom';
+    this.config = config;
     const o = parseOptions(trainerOptions, trainerOpts, 'new Trainer()');
     this.progress = o.progress ?? new Progress();
     // a Module or data set in memory cannot move to another thread
     const objects = this.#model !== null || this.#data !== null;
     if (objects && o.thread === 'worker') throw new TypeError("Expected thread 'main' for a model or data given as objects (they cannot move to a worker thread) but received 'worker'");
     this.thread = o.thread ?? (objects ? 'main' : 'worker');
-    ({ config: this.config, changes: this.resumeChanges } = resolved.resume && hasCheckpoint(resolved.out, 'last')
-      ? resumedConfig(savedConfig(resolved.out), (options ?? {}) as TrainOptions, resolved)
-      : { config: resolved, changes: [] });
   }
 
   /**
@@ -121,18 +122,23 @@ export class Trainer {
   async fit(options: FitOptions = {}): Promise<FitResult> {
     const o = parseOptions(fitOptions, options, 'Trainer.fit()') as FitOptions;
     if (this.thread === 'main') return this.#fitHere(o);
-    const result = await fitInWorker(this.config, this.progress, o);
+    // the worker resolves the same options (with this run's out, which may be a fresh timestamp)
+    const result = await fitInWorker({ ...this.#given, out: this.config.out }, this.progress, o);
     const last = path.join(result.out, 'last.safetensors');
     if (hasCheckpoint(result.out, 'last')) this.model = loadModel(last, { device: result.device, channelsLast: this.config.channelsLast });
     return result;
   }
 
   async #fitHere(options: FitOptions): Promise<FitResult> {
+    // with resume: the saved run's config, with the options that may change applied
+    const { config, changes } = this.config.resume && hasCheckpoint(this.config.out, 'last')
+      ? resumedConfig(savedConfig(this.config.out), this.#given, this.config) : { config: this.config, changes: [] };
+    if (changes.length) options.onResume?.(changes);
     // under `torchnode launch`: one rank of a data-parallel run (WORLD_SIZE > 1)
-    const dist = await joinFromEnvironment(this.config.device);
+    const dist = await joinFromEnvironment(config.device);
     try {
-      return await fit({ ...options, config: dist ? { ...this.config, device: dist.device } : this.config, progress: this.progress, dist,
-        model: this.#model, data: this.#data, changes: [...this.resumeChanges], onModel: (m) => { this.model = m; } });
+      return await fit({ ...options, config: dist ? { ...config, device: dist.device } : config, progress: this.progress, dist,
+        model: this.#model, data: this.#data, changes, onModel: (m) => { this.model = m; } });
     } finally {
       dist?.group.destroy();
     }

@@ -1,12 +1,13 @@
 // The messages between `Trainer.fit()` on the calling thread and the loop in its worker.
 import type { SentError } from './error-transfer.js';
 import type { StepInfo } from './progress.js';
-import type { TrainConfig } from './config.js';
+import type { TrainOptions } from './config.js';
+import type { ResumeChange } from './resume.js';
 import type { EpochResult, FitResult } from './trainer.js';
 
 /** What the worker starts with (its workerData). */
 export interface FitWorkerData {
-  config: TrainConfig;
+  options: TrainOptions;
 }
 
 /** Calling thread to worker. */
@@ -18,5 +19,6 @@ export type FromWorker =
   | { kind: 'line'; text: string }
   | { kind: 'batch'; info: StepInfo }
   | { kind: 'epoch'; result: EpochResult }
+  | { kind: 'resume'; changes: ResumeChange[] }
   | { kind: 'done'; result: FitResult }
   | { kind: 'error'; error: SentError };
