@@ -292,7 +292,7 @@ test('torchnode train under launch: only rank 0 reports and writes; a stopped ru
     assert.equal(code, 130, stderr);
     assert.match(stderr, /\[rank 0\] torchnode: stopped at epoch 1, batch \d+; checkpoint written/);
     assert.doesNotMatch(stderr, /\[rank 1\] (epoch|torchnode: stopped)/);
-    assert.deepEqual(readdirSync(out).sort(), ['last.safetensors', 'last.state.safetensors']);
+    assert.deepEqual(readdirSync(out).sort(), ['config.json', 'last.safetensors', 'last.state.safetensors']);
 
     const second = await run(process.execPath, args(await freePort(), '--resume'), {});
     assert.equal(second.code, 0, second.stderr);
