@@ -69,3 +69,23 @@ test('--resume refuses a flag that defines the run, naming it and both values, a
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('the library: fit() tells the changes through onResume (relayed from the worker thread) and rejects an option that cannot change', async () => {
+  const torch = await import('torchnode');
+  const out = mkdtempSync(path.join(tmpdir(), 'torchnode-resume-lib-'));
+  const run = { model: 'resnet20', batchSize: 32, limitTrain: 64, limitTest: 32, device: 'cpu', seed: 1, out, tta: false } as const;
+  const quiet = () => new torch.train.Progress(process.stderr, true);
+  try {
+    await new torch.Trainer({ ...run, epochs: 1 }, { progress: quiet() }).fit();
+    const told: unknown[] = [];
+    const r = await new torch.Trainer({ ...run, epochs: 2, resume: true }, { progress: quiet() }).fit({ onResume: (c) => told.push(...c) });
+    assert.deepEqual(told, [{ option: 'epochs', from: 1, to: 2 }]);
+    assert.deepEqual(r.history.map((m) => m.epoch), [1, 2]);
+    await assert.rejects(new torch.Trainer({ ...run, batchSize: 16, resume: true }, { progress: quiet(), thread: 'main' }).fit(), {
+      name: 'TypeError',
+      message: `Cannot change batchSize when resuming ${out}: the run was started with 32 and this one asks for 16; leave it out to resume, or start a new run in another out directory`,
+    });
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

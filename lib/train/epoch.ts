@@ -9,7 +9,7 @@ import { anyRank, sumAcross, type DistributedRun } from './distributed.js';
 import type { ImagePipeline } from '../data/pipeline.js';
 import type { Progress, StepInfo } from './progress.js';
 import type { RunOutput } from './run-output.js';
-import type { Partial, StepLine } from './state.js';
+import type { EpochSums, StepLine } from './state.js';
 import type { Stepper } from './stepper.js';
 import type { TensorBoardWriter } from './tensorboard.js';
 
@@ -27,7 +27,7 @@ export interface EpochRun {
   signal?: AbortSignal;
   onBatchEnd?: (s: StepInfo) => void;
   /** Writes `last` mid-epoch when stopped. */
-  checkpoint: (at: { epoch: number; batch: number; step: number }, sums: Partial) => void;
+  checkpoint: (at: { epoch: number; batch: number; step: number }, sums: EpochSums) => void;
 }
 
 export interface EpochOutcome {
@@ -49,7 +49,7 @@ async function sums(r: EpochRun, seen: number): Promise<[number, number, number]
 }
 
 /** Runs epoch `epoch` from batch `batch` on, its sums starting at `partial`. */
-export async function trainEpoch(r: EpochRun, epoch: number, batch: number, step: number, partial: Partial): Promise<EpochOutcome> {
+export async function trainEpoch(r: EpochRun, epoch: number, batch: number, step: number, partial: EpochSums): Promise<EpochOutcome> {
   const { config, stepper, progress } = r;
   const epochStart = Date.now() - partial.seconds * 1000;
   const batches = r.data.batchesPerEpoch;

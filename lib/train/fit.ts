@@ -15,7 +15,7 @@ import { loadResumePoint, restore, type ResumeChange } from './resume.js';
 import { epochLine, partsToSave, RunOutput } from './run-output.js';
 import { schedule } from './schedule.js';
 import { classCount, configureDevice, prepareData, prepareModel } from './setup.js';
-import type { EpochLine, Partial } from './state.js';
+import type { EpochLine, EpochSums } from './state.js';
 import { makeStepper } from './stepper.js';
 import { TensorBoardWriter } from './tensorboard.js';
 import { fitResult, type EpochResult, type FitResult } from './fit-result.js';
@@ -54,7 +54,7 @@ export async function fit(run: FitRun): Promise<FitResult> {
   let { epoch, batch, step } = at ?? { epoch: 0, batch: 0, step: 0 };
   const history: EpochLine[] = at?.history ?? [];
   let best = at?.best ?? null;
-  let partial: Partial = at?.partial ?? { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+  let partial: EpochSums = at?.partial ?? { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
   // rank 0's weights go to every rank (after a resume all ranks loaded the same checkpoint anyway)
   const ddp = dist ? await DistributedDataParallel.create(model, { group: dist.group }) : null;
   if (dist) progress.line(`torchnode: data-parallel over ${dist.worldSize} ranks (${dist.group.backend}), batch ${config.batchSize} per rank`);

@@ -14,7 +14,7 @@ import type { TrainConfig } from './config.js';
 import { curvesSvg } from './curves.js';
 import { reasonOf, writeError } from './output-dir.js';
 import type { RunData, RunModel } from './setup.js';
-import type { EpochLine, Partial, StepLine, TrainState } from './state.js';
+import type { EpochLine, EpochSums, StepLine, TrainState } from './state.js';
 
 /** Where a checkpoint stands, in words: `the end of epoch 2` or `epoch 3, batch 5`. */
 export function position(at: { epoch: number; batch: number }): string {
@@ -118,7 +118,7 @@ export class RunOutput {
     this.write(metrics, () => appendFileSync(metrics, `${JSON.stringify(line)}\n`));
   }
 
-  checkpoint(name: string, parts: CheckpointParts, state: Omit<TrainState, 'optimizer' | 'ema' | 'config'> & { partial: Partial }): void {
+  checkpoint(name: string, parts: CheckpointParts, state: Omit<TrainState, 'optimizer' | 'ema' | 'config'>): void {
     this.write(`the checkpoint ${this.file(`${name}.safetensors`)}`, () => tidy(() => {
       const { tensors, optimizer, ema } = parts.extra();
       const c = this.config;

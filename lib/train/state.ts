@@ -57,7 +57,7 @@ export const trainStateSchema = z.object({
 
 export type EpochLine = z.output<typeof epochResultSchema>;
 export type StepLine = z.output<typeof stepLineSchema>;
-export type Partial = z.output<typeof partialSchema>;
+export type EpochSums = z.output<typeof partialSchema>;
 export type TrainState = Omit<z.output<typeof trainStateSchema>, 'config'> & { config: TrainConfig };
 
 /**

@@ -9,12 +9,12 @@ import type { Tensor } from '../tensor.js';
 import { CapturableStep } from './capturable-step.js';
 import type { TrainConfig } from './config.js';
 import type { RunModel } from './setup.js';
-import type { Partial } from './state.js';
+import type { EpochSums } from './state.js';
 import { step } from './step.js';
 
 export interface Stepper {
   /** Starts an epoch's device sums at a resumed epoch's (or zero). */
-  begin(from: Partial): void;
+  begin(from: EpochSums): void;
   run(batch: Batch, lr: number): Promise<void>;
   /** The epoch's summed loss (float64) and number right, on the device. */
   readonly lossSum: Tensor;
