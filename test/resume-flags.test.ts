@@ -89,3 +89,29 @@ test('the library: fit() tells the changes through onResume (relayed from the wo
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('step lines after a stop mid-epoch: a resumed run rewrites metrics.jsonl from its checkpoint, so lines a killed run appended past it are not kept', async () => {
+  const torch = await import('torchnode');
+  const straight = mkdtempSync(path.join(tmpdir(), 'torchnode-steps-a-'));
+  const stopped = mkdtempSync(path.join(tmpdir(), 'torchnode-steps-b-'));
+  const run = { model: 'resnet20', batchSize: 32, limitTrain: 96, limitTest: 32, device: 'cpu', seed: 1, tta: false, epochs: 2, stepMetrics: true, logEvery: 1 } as const;
+  const quiet = () => new torch.train.Progress(process.stderr, true);
+  try {
+    await new torch.Trainer({ ...run, out: straight }, { progress: quiet(), thread: 'main' }).fit();
+    const stop = new AbortController();
+    const first = await new torch.Trainer({ ...run, out: stopped }, { progress: quiet(), thread: 'main' }).fit({
+      signal: stop.signal, onBatchEnd: (s) => { if (s.epoch === 1 && s.batch === 1) stop.abort(); },
+    });
+    assert.equal(first.interrupted, true);
+    // what a run killed after its checkpoint would have left: a line the checkpoint does not know
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(path.join(stopped, 'metrics.jsonl'), '{"step":5,"epoch":2,"batch":2,"loss":9,"lr":0.1,"imagesPerSecond":1}\n');
+    await new torch.Trainer({ ...run, out: stopped, resume: true }, { progress: quiet(), thread: 'main' }).fit();
+    const want = lines(straight);
+    assert.deepEqual(want.map((l) => ('step' in l ? `s${l.step}` : `e${l.epoch}`)), ['s1', 's2', 's3', 'e1', 's4', 's5', 's6', 'e2']);
+    assert.deepEqual(lines(stopped).map(figures), want.map(figures));
+  } finally {
+    rmSync(straight, { recursive: true, force: true });
+    rmSync(stopped, { recursive: true, force: true });
+  }
+});
