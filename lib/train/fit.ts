@@ -36,6 +36,13 @@ export interface FitRun {
   onModel?: (m: Module) => void;
 }
 
+/**
+ * The training loop on this thread (what `Trainer.fit()` runs): from a fresh start or the last
+ * checkpoint, to `config.epochs`, or to a step boundary once `signal` aborts.
+ * @example
+ * const result = await train.fit({ config: train.resolveConfig({ device: 'cpu' }), progress: new train.Progress(),
+ *   dist: null, model: null, data: null, changes: [] });
+ */
 export async function fit(run: FitRun): Promise<FitResult> {
   const { config, dist } = run;
   const lead = !dist || dist.lead;
