@@ -15,8 +15,10 @@ test('an operator whose schema does not take the arguments torchnode passes is r
   });
 });
 
-test('an unknown operator is a TorchError from libtorch', () => {
-  assert.throws(() => resolve(op('aten::no_such_op', [])), (e: Error) =>
+test('an unknown operator is a TorchError naming it and the libtorch version; libtorch\'s own error carries no backtrace', () => {
+  assert.throws(() => resolve(op('aten::no_such_op', [])),
+    { name: 'TorchError', message: `aten::no_such_op is not in libtorch ${torch.buildInfo.version} (no operator of that name)` });
+  assert.throws(() => native.resolveOp('aten::no_such_op', ''), (e: Error) =>
     e instanceof torch.TorchError && /^Could not find schema for aten::no_such_op/.test(e.message) && !/Exception raised from/.test(e.message));
 });
 

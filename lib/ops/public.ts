@@ -1,11 +1,12 @@
 // torch.ops: every operator the loaded libtorch registers, called by schema as PyTorch's torch.ops is.
 import { DTYPES, dtypeCode, dtypeName, type DType } from '../dtype.js';
 import { checkDevice } from '../device.js';
-import { describe, TorchError } from '../errors.js';
+import { describe } from '../errors.js';
 import { Generator } from '../generator.js';
-import { buildRecord, native, type Handle, type OpSchemaInfo } from '../native.js';
+import { native, type Handle, type OpSchemaInfo } from '../native.js';
 import { MEMORY_FORMATS } from '../options.js';
 import { fromHandle, Tensor } from '../tensor.js';
+import { missingOp, overloadNames } from './registry.js';
 
 /** What an operator returns: a Tensor, a number, a boolean, a dtype name, null, or an array of them. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the schema, read at run time, decides
@@ -46,27 +47,7 @@ interface Overload {
   id: number;
 }
 
-let byName: Map<string, string[]> | undefined;
-
-// 'aten::add' -> its overload names ('' for the default), read once from libtorch's registry.
-function overloadNames(): Map<string, string[]> {
-  if (byName) return byName;
-  byName = new Map();
-  for (const schema of native.opSchemas()) {
-    const m = /^([^(.]+)(?:\.([^(]+))?\(/.exec(schema);
-    if (!m) continue;
-    const list = byName.get(m[1]!) ?? [];
-    list.push(m[2] ?? '');
-    byName.set(m[1]!, list);
-  }
-  return byName;
-}
-
 const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-function missing(qualified: string, detail: string): TorchError {
-  return new TorchError(`${qualified} is not in libtorch ${buildRecord.version} (${detail})`);
-}
 
 // Why a value cannot be passed as `type` ('' when it can); `type` as the schema prints it.
 function mismatch(type: string, v: unknown): string {
@@ -226,10 +207,7 @@ function overload(name: string, overloadName: string): Overload {
   let o = overloadCache.get(qualified);
   if (!o) {
     const info = native.opSchema(name, overloadName);
-    if (!info) {
-      const names = overloadNames().get(name) ?? [];
-      throw missing(qualified, `its overloads here: ${names.map((n) => n || 'default').join(', ')}`);
-    }
+    if (!info) throw missingOp(name, overloadName);
     o = { qualified, info, id: -1 };
     overloadCache.set(qualified, o);
   }
@@ -287,7 +265,7 @@ function makePacket(name: string, names: string[]): OpPacket {
       if (key === 'overloads' || key === 'qualifiedName' || key in Function.prototype) return Reflect.get(t, key, receiver);
       if (key === 'default' && names.includes('')) return get('');
       if (names.includes(key)) return get(key);
-      throw missing(`${name}.${key}`, `its overloads here: ${names.map((n) => n || 'default').join(', ')}`);
+      throw missingOp(name, key);
     },
   }) as unknown as OpPacket;
 }
@@ -301,7 +279,7 @@ function makeNamespace(ns: string): OpNamespace {
       if (p) return p;
       // PyTorch's snake_case names, or their camelCase spelling
       const name = [`${ns}::${key}`, `${ns}::${snake(key)}`].find((n) => overloadNames().has(n));
-      if (!name) throw missing(`${ns}::${key}`, 'no operator of that name');
+      if (!name) throw missingOp(`${ns}::${key}`, '');
       p = makePacket(name, overloadNames().get(name)!);
       packets.set(key, p);
       return p;

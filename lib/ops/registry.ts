@@ -19,7 +19,31 @@ export function op(qualified: string, args: readonly string[]): OpRef {
   return { name, overload, args, id: -1 };
 }
 
+let byName: Map<string, string[]> | undefined;
+
+/** 'aten::add' -> its overload names ('' for the default), read once from libtorch's registry. */
+export function overloadNames(): Map<string, string[]> {
+  if (byName) return byName;
+  byName = new Map();
+  for (const schema of native.opSchemas()) {
+    const m = /^([^(.]+)(?:\.([^(]+))?\(/.exec(schema);
+    if (!m) continue;
+    const list = byName.get(m[1]!) ?? [];
+    list.push(m[2] ?? '');
+    byName.set(m[1]!, list);
+  }
+  return byName;
+}
+
+/** The error for an operator (or overload) the loaded libtorch lacks, naming its version. */
+export function missingOp(name: string, overload: string): TorchError {
+  const names = overloadNames().get(name);
+  const detail = names ? `its overloads here: ${names.map((n) => n || 'default').join(', ')}` : 'no operator of that name';
+  return new TorchError(`${overload ? `${name}.${overload}` : name} is not in libtorch ${buildRecord.version} (${detail})`);
+}
+
 export function resolve(ref: OpRef): number {
+  if (native.opSchema(ref.name, ref.overload) === null) throw missingOp(ref.name, ref.overload);
   const info = native.resolveOp(ref.name, ref.overload);
   const actual = info.arguments.map((a) => a.name);
   const matches = ref.args.length <= actual.length && ref.args.every((a, i) => a === actual[i]);
