@@ -12,7 +12,8 @@ Contents (tensors as {"dtype", "shape", "data"}, floats written exactly through 
   clip         clip_grad_norm_ (2, 1 and inf norms, clipped and not) and clip_grad_value_:
                gradients before, the returned total norm and the gradients after
   optimizers   adam, rmsprop: per case options (and param groups), the parameters after every
-               one of STEPS steps and the final state, from torch.optim with foreach=True
+               one of STEPS steps and the final state (parameters numbered across the groups
+               in order, as state_dict() does), from torch.optim with foreach=True
   schedulers   per case: the scheduler(s) with options, 2 param groups (lr 0.1 and 0.02, SGD with
                momentum 0.9), get_last_lr() after construction and after each of 30 steps, and for
                OneCycleLR each group's momentum; ReduceLROnPlateau gets the listed metrics
@@ -168,7 +169,8 @@ def run_optimizer(cls, case, params0, grads):
             p.grad = g.clone()
         opt.step()
         trace.append([enc(p) for p in params])
-    index = {id(p): i for i, p in enumerate(params)}
+    # numbered across the groups in order, as PyTorch's state_dict() numbers them
+    index = {id(p): i for i, p in enumerate(p for g in opt.param_groups for p in g['params'])}
     state = {}
     for p, s in opt.state.items():
         for name, v in s.items():
