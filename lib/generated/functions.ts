@@ -529,25 +529,6 @@ export function asStridedScatter(...args: unknown[]): unknown {
   return callFunction(asStridedScatterOverloads, args);
 }
 
-const asTensorOverloads = table("asTensor", [
-  ["aten::as_tensor.bool", "t:B *dtype:dtype?= *device:dev?=", "T", 0],
-  ["aten::as_tensor.float", "t:F *dtype:dtype?= *device:dev?=", "T", 0],
-  ["aten::as_tensor.int", "t:I *dtype:dtype?= *device:dev?=", "T", 0],
-]);
-/**
- * `aten::as_tensor.bool(bool t, *, ScalarType? dtype=None, Device? device=None) -> Tensor`
- */
-export function asTensor(t: boolean, options?: { dtype?: DType | null; device?: Device | null }): Tensor;
-/**
- * `aten::as_tensor.float(float t, *, ScalarType? dtype=None, Device? device=None) -> Tensor`
- *
- * `aten::as_tensor.int(int t, *, ScalarType? dtype=None, Device? device=None) -> Tensor`
- */
-export function asTensor(t: number, options?: { dtype?: DType | null; device?: Device | null }): Tensor;
-export function asTensor(...args: unknown[]): unknown {
-  return callFunction(asTensorOverloads, args);
-}
-
 const asinOverloads = table("asin", [
   ["aten::asin", "self:T", "T", 0],
 ]);
@@ -1866,8 +1847,6 @@ export function deg2rad_(...args: unknown[]): unknown {
 const dequantizeOverloads = table("dequantize", [
   ["aten::dequantize.self", "self:T", "T", 0],
   ["aten::dequantize.tensors", "tensors:TL", "TL", 0],
-  ["aten::dequantize.tensor", "qtensor:T", "T", 0],
-  ["aten::dequantize.list", "qtensors:TL", "TL", 0],
 ]);
 /**
  * `aten::dequantize.self(Tensor self) -> Tensor`
@@ -1877,14 +1856,6 @@ export function dequantize(input: Tensor): Tensor;
  * `aten::dequantize.tensors(Tensor[] tensors) -> Tensor[]`
  */
 export function dequantize(tensors: Tensor[]): Tensor[];
-/**
- * `aten::dequantize.tensor(Tensor qtensor) -> Tensor`
- */
-export function dequantize(qtensor: Tensor): Tensor;
-/**
- * `aten::dequantize.list(Tensor[] qtensors) -> Tensor[]`
- */
-export function dequantize(qtensors: Tensor[]): Tensor[];
 export function dequantize(...args: unknown[]): unknown {
   return callFunction(dequantizeOverloads, args);
 }
@@ -3185,32 +3156,22 @@ export function indexFill(...args: unknown[]): unknown {
 
 const indexPutOverloads = table("indexPut", [
   ["aten::index_put", "self:T indices:OTL values:T accumulate:B=", "T", 0],
-  ["aten::index_put.hacked_twin", "self:T indices:TL values:T accumulate:B=", "T", 0],
 ]);
 /**
  * `aten::index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor`
  */
 export function indexPut(input: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate?: boolean): Tensor;
-/**
- * `aten::index_put.hacked_twin(Tensor self, Tensor[] indices, Tensor values, bool accumulate=False) -> Tensor`
- */
-export function indexPut(input: Tensor, indices: Tensor[], values: Tensor, accumulate?: boolean): Tensor;
 export function indexPut(...args: unknown[]): unknown {
   return callFunction(indexPutOverloads, args);
 }
 
 const indexPut_Overloads = table("indexPut_", [
   ["aten::index_put_", "self:T indices:OTL values:T accumulate:B=", "T", 1],
-  ["aten::index_put_.hacked_twin", "self:T indices:TL values:T accumulate:B=", "T", 1],
 ]);
 /**
  * `aten::index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`
  */
 export function indexPut_(input: Tensor, indices: (Tensor | null)[], values: Tensor, accumulate?: boolean): Tensor;
-/**
- * `aten::index_put_.hacked_twin(Tensor(a!) self, Tensor[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`
- */
-export function indexPut_(input: Tensor, indices: Tensor[], values: Tensor, accumulate?: boolean): Tensor;
 export function indexPut_(...args: unknown[]): unknown {
   return callFunction(indexPut_Overloads, args);
 }
@@ -5949,7 +5910,6 @@ export function sparseCsrTensor(...args: unknown[]): unknown {
 const splitOverloads = table("split", [
   ["aten::split.Tensor", "self:T split_size:I dim:I=", "TL", 0],
   ["aten::split.sizes", "self:T split_size:IL dim:I=", "TL", 0],
-  ["aten::split", "self:T split_sizes:IL dim:I=", "TL", 0],
 ]);
 /**
  * `aten::split.Tensor(Tensor(a -> *) self, SymInt split_size, int dim=0) -> Tensor(a)[]`
@@ -5959,10 +5919,6 @@ export function split(input: Tensor, splitSize: number, dim?: number): Tensor[];
  * `aten::split.sizes(Tensor(a -> *) self, SymInt[] split_size, int dim=0) -> Tensor(a)[]`
  */
 export function split(input: Tensor, splitSize: number | number[], dim?: number): Tensor[];
-/**
- * `aten::split(Tensor(a -> *) self, int[] split_sizes, int dim=0) -> Tensor(a)[]`
- */
-export function split(input: Tensor, splitSizes: number | number[], dim?: number): Tensor[];
 export function split(...args: unknown[]): unknown {
   return callFunction(splitOverloads, args);
 }

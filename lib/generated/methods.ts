@@ -642,10 +642,6 @@ declare module '../tensor.js' {
      */
     dsplit(indices: number | number[]): Tensor[];
     /**
-     * `aten::element_size(Tensor self) -> int`
-     */
-    elementSize(): number;
-    /**
      * `aten::eq_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!)`
      */
     eq_(other: Scalar): this;
@@ -978,17 +974,9 @@ declare module '../tensor.js' {
      */
     indexPut(indices: (Tensor | null)[], values: Tensor, accumulate?: boolean): Tensor;
     /**
-     * `aten::index_put.hacked_twin(Tensor self, Tensor[] indices, Tensor values, bool accumulate=False) -> Tensor`
-     */
-    indexPut(indices: Tensor[], values: Tensor, accumulate?: boolean): Tensor;
-    /**
      * `aten::index_put_(Tensor(a!) self, Tensor?[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`
      */
     indexPut_(indices: (Tensor | null)[], values: Tensor, accumulate?: boolean): this;
-    /**
-     * `aten::index_put_.hacked_twin(Tensor(a!) self, Tensor[] indices, Tensor values, bool accumulate=False) -> Tensor(a!)`
-     */
-    indexPut_(indices: Tensor[], values: Tensor, accumulate?: boolean): this;
     /**
      * `aten::index_reduce(Tensor self, int dim, Tensor index, Tensor source, str reduce, *, bool include_self=True) -> Tensor`
      */
@@ -1878,10 +1866,6 @@ declare module '../tensor.js' {
      */
     split(splitSize: number | number[], dim?: number): Tensor[];
     /**
-     * `aten::split(Tensor(a -> *) self, int[] split_sizes, int dim=0) -> Tensor(a)[]`
-     */
-    split(splitSizes: number | number[], dim?: number): Tensor[];
-    /**
      * `aten::split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, int dim=0) -> Tensor(a)[]`
      */
     splitWithSizes(splitSizes: number | number[], dim?: number): Tensor[];
@@ -1925,10 +1909,6 @@ declare module '../tensor.js' {
      * `aten::storage_offset(Tensor self) -> int`
      */
     storageOffset(): number;
-    /**
-     * `aten::stride(Tensor self) -> int[]`
-     */
-    stride(): number[];
     /**
      * `aten::stride.int(Tensor self, int dim) -> int`
      */
@@ -2605,9 +2585,6 @@ installMethods(Tensor.prototype, {
     ["aten::dsplit.int", "self:T sections:I", "TL", 0],
     ["aten::dsplit.array", "self:T indices:IL", "TL", 0],
   ],
-  elementSize: [
-    ["aten::element_size", "self:T", "I", 0],
-  ],
   eq_: [
     ["aten::eq_.Scalar", "self:T other:S", "T", 1],
     ["aten::eq_.Tensor", "self:T other:T", "T", 1],
@@ -2822,11 +2799,9 @@ installMethods(Tensor.prototype, {
   ],
   indexPut: [
     ["aten::index_put", "self:T indices:OTL values:T accumulate:B=", "T", 0],
-    ["aten::index_put.hacked_twin", "self:T indices:TL values:T accumulate:B=", "T", 0],
   ],
   indexPut_: [
     ["aten::index_put_", "self:T indices:OTL values:T accumulate:B=", "T", 1],
-    ["aten::index_put_.hacked_twin", "self:T indices:TL values:T accumulate:B=", "T", 1],
   ],
   indexReduce: [
     ["aten::index_reduce", "self:T dim:I index:T source:T reduce:str *include_self:B=", "T", 0],
@@ -3409,7 +3384,6 @@ installMethods(Tensor.prototype, {
   split: [
     ["aten::split.Tensor", "self:T split_size:I dim:I=", "TL", 0],
     ["aten::split.sizes", "self:T split_size:IL dim:I=", "TL", 0],
-    ["aten::split", "self:T split_sizes:IL dim:I=", "TL", 0],
   ],
   splitWithSizes: [
     ["aten::split_with_sizes", "self:T split_sizes:IL dim:I=", "TL", 0],
@@ -3439,7 +3413,6 @@ installMethods(Tensor.prototype, {
     ["aten::storage_offset", "self:T", "I", 0],
   ],
   stride: [
-    ["aten::stride", "self:T", "IL", 0],
     ["aten::stride.int", "self:T dim:I", "I", 0],
   ],
   subtract: [

@@ -1,4 +1,4 @@
-// `npm run codegen`: typed wrappers for PyTorch's public aten operators, written to lib/generated/.
+// `npm run codegen` (after a build: it resolves each overload in the built addon's libtorch): typed wrappers for PyTorch's public aten operators, written to lib/generated/.
 // Schemas come from libtorch's own registry through both Pythons (the two libtorch versions CI builds
 // against: $PYTHON or python3, and $OLD_PYTHON or Debian's /usr/bin/python3); only operators and
 // overloads present in both are written, and names torchnode has by hand are left to it.
@@ -16,6 +16,23 @@ const newer = readSchemas(process.env.PYTHON || 'python3');
 const older = readSchemas(process.env.OLD_PYTHON || '/usr/bin/python3');
 const { groups, skipped } = select(newer, older);
 const hand = handWritten(root);
+
+// TorchScript registers some aten names the dispatcher lacks (aten::as_tensor.list): left out
+const { op, resolve } = await import(path.join(root, 'dist', 'ops', 'registry.js'));
+for (const [group, entries] of Object.entries(groups)) {
+  groups[group] = entries.filter((e) => {
+    e.overloads = e.overloads.filter((o) => {
+      try {
+        resolve(op(o.qualified, o.args.map((a) => a.name)));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (e.overloads.length === 0) skipped.push({ group, name: e.name, reason: 'TorchScript-only operator (not in the dispatcher)' });
+    return e.overloads.length > 0;
+  });
+}
 
 function keep(group, taken) {
   const out = [];
@@ -84,9 +101,8 @@ const slim = (entries) => entries.map((e) => ({ name: e.name, camel: e.camel, ov
   returns: o.returns.map((r) => r.kind), inPlace: o.inPlace })) }));
 const manifest = { versions: [newer.version, older.version], tensor: slim(methods), torch: slim(functions), functional: slim(functional), skipped };
 writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify(manifest) + '\n');
-const count = (g) => groups[g].length;
 console.log(`codegen: PyTorch ${newer.version} and ${older.version}: ${methods.length} Tensor methods, ${functions.length} torch functions, ` +
-  `${functional.length} nn.functional entries written (${count('tensor') - methods.length + count('torch') - functions.length + count('functional') - functional.length} hand-written)`);
+  `${functional.length} nn.functional entries written (${skipped.filter((s) => s.reason === 'hand-written').length} names hand-written)`);
 const reasons = new Map();
 for (const s of skipped) reasons.set(s.group, [...(reasons.get(s.group) ?? []), `${s.name} (${s.reason})`]);
 for (const [group, list] of reasons) console.log(`codegen: ${group}, not generated: ${list.join(', ')}`);

@@ -2,6 +2,7 @@
 keeps ScalarType, Layout and MemoryFormat apart) and the names PyTorch makes public
 (torch.Tensor methods, torch.* functions, torch.nn.functional): codegen and coverage read it."""
 import json
+import re
 import sys
 
 import torch
@@ -36,9 +37,8 @@ def parse_arg(text, kwarg_only):
         text, default = text.split('=', 1)
     type_, _, name = text.strip().rpartition(' ')
     write = '!' in type_
-    type_ = type_.replace('(a!)', '').replace('(b!)', '').replace('(c!)', '').replace('(a)', '').replace('(b)', '')
-    for alias in ('(a! -> *)', '(a -> *)'):
-        type_ = type_.replace(alias, '')
+    # alias annotations: Tensor(a!), Tensor(a), Tensor(b|a), t(a -> *)
+    type_ = re.sub(r'\((?:[a-z]|\*|\||!|\s|->)+\)', '', type_)
     return {'name': name, 'type': type_.replace('SymInt', 'int'), 'default': default, 'kwargOnly': kwarg_only, 'write': write}
 
 

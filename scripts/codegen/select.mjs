@@ -40,7 +40,7 @@ function byName(dump) {
 /** Why an overload cannot be wrapped, or null. `older` is the same overload in the other version. */
 function unsupported(s, older) {
   if (!older) return 'not in both libtorch versions';
-  if (s.args.some((a, i) => a.write && !(i === 0 && s.name.endsWith('_')))) return 'out= variant';
+  if (s.args.some((a, i) => a.write && !(i === 0 && s.name.endsWith('_')))) return 'writes into an argument (an out= variant, or in place without a trailing _)';
   const types = [...s.args.map((a) => a.type), ...s.returns.map((r) => r.type)];
   if (!types.some((t) => t.startsWith('Tensor'))) return 'TorchScript-only overload (no tensors)';
   for (const a of s.args) {
@@ -109,7 +109,10 @@ export function select(newer, older) {
           continue;
         }
         // a method's overloads are those taking the tensor as `self`
-        if (group === 'tensor' && (args[0]?.name !== 'self' || args[0].type !== 'Tensor' || args[0].kwargOnly)) continue;
+        if (group === 'tensor' && (args[0]?.name !== 'self' || args[0].type !== 'Tensor' || args[0].kwargOnly)) {
+          reasons.push(`${s.overload || '(default)'}: does not take the tensor as its first argument, self`);
+          continue;
+        }
         overloads.push(overloadOf(s, args, newer.version));
       }
       if (overloads.length === 0) skipped.push({ group, name, reason: reasons.join('; ') || 'no overload takes the tensor as self' });
