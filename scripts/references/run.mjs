@@ -20,7 +20,7 @@ if (!python) {
   console.error(`references: no Python runs libtorch ${record.version} (${record.detail}); set PYTHON to one whose torch does`);
   process.exit(1);
 }
-for (const script of ['make_references.py', 'make_optim_references.py', 'make_generator_references.py', 'make_ops_public_references.py']) {
+for (const script of ['make_references.py', 'make_optim_references.py', 'make_generator_references.py', 'make_ops_public_references.py', 'make_nn_references.py']) {
   console.log(`references: ${python} ${script} ${out}`);
   const r = spawnSync(python, [path.join(root, 'scripts', 'references', script), out], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
