@@ -25,13 +25,14 @@ export const BUILD_HINT = '`npx torchnode build` (or `npm rebuild torchnode`)';
  * stays the program's). TORCHNODE_NO_AUTO_BUILD=1 turns this into an error that says how to build.
  */
 export function buildIfMissing(root: string): void {
-  if (isBuilt(root)) return;
   const f = addonFiles(root);
-  const why = `torchnode's native addon is not built (${path.relative(root, existsSync(f.addon) ? f.record : f.addon)} is missing: ` +
+  // an addon without its record is a damaged build, said by the record reader, not rebuilt here
+  if (existsSync(f.addon)) return;
+  const missing = `native addon is not built (${path.relative(root, f.addon)} is missing: ` +
     'npm did not run its install script)';
-  if (process.env.TORCHNODE_NO_AUTO_BUILD) throw new Error(`${why}. Build it with ${BUILD_HINT}`);
+  if (process.env.TORCHNODE_NO_AUTO_BUILD) throw new Error(`torchnode's ${missing}. Build it with ${BUILD_HINT}`);
   const script = path.join(root, 'scripts', 'install.mjs');
-  process.stderr.write(`torchnode: ${why}; building it now against the libtorch it finds (a few minutes, once)...\n`);
+  process.stderr.write(`torchnode: the ${missing}; building it now against the libtorch it finds (a few minutes, once)...\n`);
   const r = spawnSync(process.execPath, [script], { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
   if (r.status !== 0 || !isBuilt(root)) {
     throw new Error(`torchnode's native addon could not be built (${script} ${r.error ? r.error.message : `exited with ${r.status}`}; ` +
