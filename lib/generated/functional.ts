@@ -152,33 +152,33 @@ export function channelShuffle(...args: unknown[]): unknown {
 }
 
 const conv1dOverloads = table("conv1d", [
-  ["aten::conv1d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
   ["aten::conv1d.padding", "input:T weight:T bias:T?= stride:IL= padding:str= dilation:IL= groups:I=", "T", 0],
+  ["aten::conv1d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
 ]);
-/**
- * `aten::conv1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], SymInt[1] padding=[0], SymInt[1] dilation=[1], SymInt groups=1) -> Tensor`
- */
-export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 /**
  * `aten::conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], str padding="valid", SymInt[1] dilation=[1], SymInt groups=1) -> Tensor`
  */
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+/**
+ * `aten::conv1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], SymInt[1] padding=[0], SymInt[1] dilation=[1], SymInt groups=1) -> Tensor`
+ */
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 export function conv1d(...args: unknown[]): unknown {
   return callFunction(conv1dOverloads, args);
 }
 
 const conv3dOverloads = table("conv3d", [
-  ["aten::conv3d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
   ["aten::conv3d.padding", "input:T weight:T bias:T?= stride:IL= padding:str= dilation:IL= groups:I=", "T", 0],
+  ["aten::conv3d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
 ]);
-/**
- * `aten::conv3d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[3] stride=[1, 1, 1], SymInt[3] padding=[0, 0, 0], SymInt[3] dilation=[1, 1, 1], SymInt groups=1) -> Tensor`
- */
-export function conv3d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 /**
  * `aten::conv3d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[3] stride=[1, 1, 1], str padding="valid", SymInt[3] dilation=[1, 1, 1], SymInt groups=1) -> Tensor`
  */
 export function conv3d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+/**
+ * `aten::conv3d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[3] stride=[1, 1, 1], SymInt[3] padding=[0, 0, 0], SymInt[3] dilation=[1, 1, 1], SymInt groups=1) -> Tensor`
+ */
+export function conv3d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 export function conv3d(...args: unknown[]): unknown {
   return callFunction(conv3dOverloads, args);
 }
@@ -250,17 +250,17 @@ export function cosineSimilarity(...args: unknown[]): unknown {
 }
 
 const ctcLossOverloads = table("ctcLoss", [
-  ["aten::ctc_loss.IntList", "log_probs:T targets:T input_lengths:IL target_lengths:IL blank:I= reduction:I= zero_infinity:B=", "T", 0],
   ["aten::ctc_loss.Tensor", "log_probs:T targets:T input_lengths:T target_lengths:T blank:I= reduction:I= zero_infinity:B=", "T", 0],
+  ["aten::ctc_loss.IntList", "log_probs:T targets:T input_lengths:IL target_lengths:IL blank:I= reduction:I= zero_infinity:B=", "T", 0],
 ]);
-/**
- * `aten::ctc_loss.IntList(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor`
- */
-export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: number | number[], targetLengths: number | number[], blank?: number, reduction?: number, zeroInfinity?: boolean): Tensor;
 /**
  * `aten::ctc_loss.Tensor(Tensor log_probs, Tensor targets, Tensor input_lengths, Tensor target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor`
  */
 export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor, targetLengths: Tensor, blank?: number, reduction?: number, zeroInfinity?: boolean): Tensor;
+/**
+ * `aten::ctc_loss.IntList(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor`
+ */
+export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: number | number[], targetLengths: number | number[], blank?: number, reduction?: number, zeroInfinity?: boolean): Tensor;
 export function ctcLoss(...args: unknown[]): unknown {
   return callFunction(ctcLossOverloads, args);
 }

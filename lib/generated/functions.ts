@@ -1414,49 +1414,49 @@ export function constantPadNd(...args: unknown[]): unknown {
 }
 
 const conv1dOverloads = table("conv1d", [
-  ["aten::conv1d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
   ["aten::conv1d.padding", "input:T weight:T bias:T?= stride:IL= padding:str= dilation:IL= groups:I=", "T", 0],
+  ["aten::conv1d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
 ]);
-/**
- * `aten::conv1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], SymInt[1] padding=[0], SymInt[1] dilation=[1], SymInt groups=1) -> Tensor`
- */
-export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 /**
  * `aten::conv1d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], str padding="valid", SymInt[1] dilation=[1], SymInt groups=1) -> Tensor`
  */
 export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+/**
+ * `aten::conv1d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[1] stride=[1], SymInt[1] padding=[0], SymInt[1] dilation=[1], SymInt groups=1) -> Tensor`
+ */
+export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 export function conv1d(...args: unknown[]): unknown {
   return callFunction(conv1dOverloads, args);
 }
 
 const conv2dOverloads = table("conv2d", [
-  ["aten::conv2d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
   ["aten::conv2d.padding", "input:T weight:T bias:T?= stride:IL= padding:str= dilation:IL= groups:I=", "T", 0],
+  ["aten::conv2d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
 ]);
-/**
- * `aten::conv2d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], SymInt[2] padding=[0, 0], SymInt[2] dilation=[1, 1], SymInt groups=1) -> Tensor`
- */
-export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 /**
  * `aten::conv2d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], str padding="valid", SymInt[2] dilation=[1, 1], SymInt groups=1) -> Tensor`
  */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+/**
+ * `aten::conv2d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[2] stride=[1, 1], SymInt[2] padding=[0, 0], SymInt[2] dilation=[1, 1], SymInt groups=1) -> Tensor`
+ */
+export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 export function conv2d(...args: unknown[]): unknown {
   return callFunction(conv2dOverloads, args);
 }
 
 const conv3dOverloads = table("conv3d", [
-  ["aten::conv3d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
   ["aten::conv3d.padding", "input:T weight:T bias:T?= stride:IL= padding:str= dilation:IL= groups:I=", "T", 0],
+  ["aten::conv3d", "input:T weight:T bias:T?= stride:IL= padding:IL= dilation:IL= groups:I=", "T", 0],
 ]);
-/**
- * `aten::conv3d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[3] stride=[1, 1, 1], SymInt[3] padding=[0, 0, 0], SymInt[3] dilation=[1, 1, 1], SymInt groups=1) -> Tensor`
- */
-export function conv3d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 /**
  * `aten::conv3d.padding(Tensor input, Tensor weight, Tensor? bias=None, SymInt[3] stride=[1, 1, 1], str padding="valid", SymInt[3] dilation=[1, 1, 1], SymInt groups=1) -> Tensor`
  */
 export function conv3d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: string, dilation?: number | number[], groups?: number): Tensor;
+/**
+ * `aten::conv3d(Tensor input, Tensor weight, Tensor? bias=None, SymInt[3] stride=[1, 1, 1], SymInt[3] padding=[0, 0, 0], SymInt[3] dilation=[1, 1, 1], SymInt groups=1) -> Tensor`
+ */
+export function conv3d(input: Tensor, weight: Tensor, bias?: Tensor | null, stride?: number | number[], padding?: number | number[], dilation?: number | number[], groups?: number): Tensor;
 export function conv3d(...args: unknown[]): unknown {
   return callFunction(conv3dOverloads, args);
 }
@@ -1659,17 +1659,17 @@ export function crowIndicesCopy(...args: unknown[]): unknown {
 }
 
 const ctcLossOverloads = table("ctcLoss", [
-  ["aten::ctc_loss.IntList", "log_probs:T targets:T input_lengths:IL target_lengths:IL blank:I= reduction:I= zero_infinity:B=", "T", 0],
   ["aten::ctc_loss.Tensor", "log_probs:T targets:T input_lengths:T target_lengths:T blank:I= reduction:I= zero_infinity:B=", "T", 0],
+  ["aten::ctc_loss.IntList", "log_probs:T targets:T input_lengths:IL target_lengths:IL blank:I= reduction:I= zero_infinity:B=", "T", 0],
 ]);
-/**
- * `aten::ctc_loss.IntList(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor`
- */
-export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: number | number[], targetLengths: number | number[], blank?: number, reduction?: number, zeroInfinity?: boolean): Tensor;
 /**
  * `aten::ctc_loss.Tensor(Tensor log_probs, Tensor targets, Tensor input_lengths, Tensor target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor`
  */
 export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: Tensor, targetLengths: Tensor, blank?: number, reduction?: number, zeroInfinity?: boolean): Tensor;
+/**
+ * `aten::ctc_loss.IntList(Tensor log_probs, Tensor targets, int[] input_lengths, int[] target_lengths, int blank=0, int reduction=1, bool zero_infinity=False) -> Tensor`
+ */
+export function ctcLoss(logProbs: Tensor, targets: Tensor, inputLengths: number | number[], targetLengths: number | number[], blank?: number, reduction?: number, zeroInfinity?: boolean): Tensor;
 export function ctcLoss(...args: unknown[]): unknown {
   return callFunction(ctcLossOverloads, args);
 }
@@ -2757,15 +2757,19 @@ export function getDevice(...args: unknown[]): unknown {
 
 const gradientOverloads = table("gradient", [
   ["aten::gradient.scalarint", "self:T *spacing:S?= *dim:I?= *edge_order:I=", "TL", 0],
+  ["aten::gradient.tensorarrayint", "self:T *spacing:TL *dim:I?= *edge_order:I=", "TL", 0],
   ["aten::gradient.scalararray", "self:T *spacing:S *dim:IL *edge_order:I=", "TL", 0],
   ["aten::gradient.array", "self:T *dim:IL *edge_order:I=", "TL", 0],
-  ["aten::gradient.tensorarrayint", "self:T *spacing:TL *dim:I?= *edge_order:I=", "TL", 0],
   ["aten::gradient.tensorarray", "self:T *spacing:TL *dim:IL *edge_order:I=", "TL", 0],
 ]);
 /**
  * `aten::gradient.scalarint(Tensor self, *, Scalar? spacing=None, int? dim=None, int edge_order=1) -> Tensor[]`
  */
 export function gradient(input: Tensor, options?: { spacing?: Scalar | null; dim?: number | null; edgeOrder?: number }): Tensor[];
+/**
+ * `aten::gradient.tensorarrayint(Tensor self, *, Tensor[] spacing, int? dim=None, int edge_order=1) -> Tensor[]`
+ */
+export function gradient(input: Tensor, options: { spacing: Tensor[]; dim?: number | null; edgeOrder?: number }): Tensor[];
 /**
  * `aten::gradient.scalararray(Tensor self, *, Scalar spacing, int[] dim, int edge_order=1) -> Tensor[]`
  */
@@ -2774,10 +2778,6 @@ export function gradient(input: Tensor, options: { spacing: Scalar; dim: number 
  * `aten::gradient.array(Tensor self, *, int[] dim, int edge_order=1) -> Tensor[]`
  */
 export function gradient(input: Tensor, options: { dim: number | number[]; edgeOrder?: number }): Tensor[];
-/**
- * `aten::gradient.tensorarrayint(Tensor self, *, Tensor[] spacing, int? dim=None, int edge_order=1) -> Tensor[]`
- */
-export function gradient(input: Tensor, options: { spacing: Tensor[]; dim?: number | null; edgeOrder?: number }): Tensor[];
 /**
  * `aten::gradient.tensorarray(Tensor self, *, Tensor[] spacing, int[] dim, int edge_order=1) -> Tensor[]`
  */
@@ -2992,14 +2992,10 @@ export function histogram(...args: unknown[]): unknown {
 }
 
 const histogramddOverloads = table("histogramdd", [
-  ["aten::histogramdd", "self:T bins:IL range:FL?= weight:T?= density:B=", "T TL", 0],
   ["aten::histogramdd.int_bins", "self:T bins:I range:FL?= weight:T?= density:B=", "T TL", 0],
   ["aten::histogramdd.TensorList_bins", "self:T bins:TL range:FL?= weight:T?= density:B=", "T TL", 0],
+  ["aten::histogramdd", "self:T bins:IL range:FL?= weight:T?= density:B=", "T TL", 0],
 ]);
-/**
- * `aten::histogramdd(Tensor self, int[] bins, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor[] bin_edges)`
- */
-export function histogramdd(input: Tensor, bins: number | number[], range?: number | number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]];
 /**
  * `aten::histogramdd.int_bins(Tensor self, int bins, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor[] bin_edges)`
  */
@@ -3008,6 +3004,10 @@ export function histogramdd(input: Tensor, bins: number, range?: number | number
  * `aten::histogramdd.TensorList_bins(Tensor self, Tensor[] bins, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor[] bin_edges)`
  */
 export function histogramdd(input: Tensor, bins: Tensor[], range?: number | number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]];
+/**
+ * `aten::histogramdd(Tensor self, int[] bins, float[]? range=None, Tensor? weight=None, bool density=False) -> (Tensor hist, Tensor[] bin_edges)`
+ */
+export function histogramdd(input: Tensor, bins: number | number[], range?: number | number[] | null, weight?: Tensor | null, density?: boolean): [Tensor, Tensor[]];
 export function histogramdd(...args: unknown[]): unknown {
   return callFunction(histogramddOverloads, args);
 }
@@ -4231,17 +4231,17 @@ export function mode(...args: unknown[]): unknown {
 }
 
 const moveaxisOverloads = table("moveaxis", [
-  ["aten::moveaxis.intlist", "self:T source:IL destination:IL", "T", 0],
   ["aten::moveaxis.int", "self:T source:I destination:I", "T", 0],
+  ["aten::moveaxis.intlist", "self:T source:IL destination:IL", "T", 0],
 ]);
-/**
- * `aten::moveaxis.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`
- */
-export function moveaxis(input: Tensor, source: number | number[], destination: number | number[]): Tensor;
 /**
  * `aten::moveaxis.int(Tensor(a) self, int source, int destination) -> Tensor(a)`
  */
 export function moveaxis(input: Tensor, source: number, destination: number): Tensor;
+/**
+ * `aten::moveaxis.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`
+ */
+export function moveaxis(input: Tensor, source: number | number[], destination: number | number[]): Tensor;
 export function moveaxis(...args: unknown[]): unknown {
   return callFunction(moveaxisOverloads, args);
 }
@@ -6192,21 +6192,21 @@ export function tanh_(...args: unknown[]): unknown {
 
 const tensorSplitOverloads = table("tensorSplit", [
   ["aten::tensor_split.sections", "self:T sections:I dim:I=", "TL", 0],
-  ["aten::tensor_split.indices", "self:T indices:IL dim:I=", "TL", 0],
   ["aten::tensor_split.tensor_indices_or_sections", "self:T tensor_indices_or_sections:T dim:I=", "TL", 0],
+  ["aten::tensor_split.indices", "self:T indices:IL dim:I=", "TL", 0],
 ]);
 /**
  * `aten::tensor_split.sections(Tensor(a -> *) self, SymInt sections, int dim=0) -> Tensor(a)[]`
  */
 export function tensorSplit(input: Tensor, sections: number, dim?: number): Tensor[];
 /**
- * `aten::tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`
- */
-export function tensorSplit(input: Tensor, indices: number | number[], dim?: number): Tensor[];
-/**
  * `aten::tensor_split.tensor_indices_or_sections(Tensor(a -> *) self, Tensor tensor_indices_or_sections, int dim=0) -> Tensor(a)[]`
  */
 export function tensorSplit(input: Tensor, tensorIndicesOrSections: Tensor, dim?: number): Tensor[];
+/**
+ * `aten::tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`
+ */
+export function tensorSplit(input: Tensor, indices: number | number[], dim?: number): Tensor[];
 export function tensorSplit(...args: unknown[]): unknown {
   return callFunction(tensorSplitOverloads, args);
 }
@@ -6634,17 +6634,17 @@ export function viewAsRealCopy(...args: unknown[]): unknown {
 }
 
 const viewCopyOverloads = table("viewCopy", [
-  ["aten::view_copy", "self:T size:IL", "T", 0],
   ["aten::view_copy.dtype", "self:T dtype:dtype", "T", 0],
+  ["aten::view_copy", "self:T size:IL", "T", 0],
 ]);
-/**
- * `aten::view_copy(Tensor self, SymInt[] size) -> Tensor`
- */
-export function viewCopy(input: Tensor, size: number | number[]): Tensor;
 /**
  * `aten::view_copy.dtype(Tensor self, ScalarType dtype) -> Tensor`
  */
 export function viewCopy(input: Tensor, dtype: DType): Tensor;
+/**
+ * `aten::view_copy(Tensor self, SymInt[] size) -> Tensor`
+ */
+export function viewCopy(input: Tensor, size: number | number[]): Tensor;
 export function viewCopy(...args: unknown[]): unknown {
   return callFunction(viewCopyOverloads, args);
 }

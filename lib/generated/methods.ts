@@ -1318,13 +1318,13 @@ declare module '../tensor.js' {
      */
     mode(dim?: number, keepdim?: boolean): [Tensor, Tensor];
     /**
-     * `aten::moveaxis.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`
-     */
-    moveaxis(source: number | number[], destination: number | number[]): Tensor;
-    /**
      * `aten::moveaxis.int(Tensor(a) self, int source, int destination) -> Tensor(a)`
      */
     moveaxis(source: number, destination: number): Tensor;
+    /**
+     * `aten::moveaxis.intlist(Tensor(a) self, int[] source, int[] destination) -> Tensor(a)`
+     */
+    moveaxis(source: number | number[], destination: number | number[]): Tensor;
     /**
      * `aten::movedim.int(Tensor(a) self, int source, int destination) -> Tensor(a)`
      */
@@ -1986,13 +1986,13 @@ declare module '../tensor.js' {
      */
     tensorSplit(sections: number, dim?: number): Tensor[];
     /**
-     * `aten::tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`
-     */
-    tensorSplit(indices: number | number[], dim?: number): Tensor[];
-    /**
      * `aten::tensor_split.tensor_indices_or_sections(Tensor(a -> *) self, Tensor tensor_indices_or_sections, int dim=0) -> Tensor(a)[]`
      */
     tensorSplit(tensorIndicesOrSections: Tensor, dim?: number): Tensor[];
+    /**
+     * `aten::tensor_split.indices(Tensor(a -> *) self, SymInt[] indices, int dim=0) -> Tensor(a)[]`
+     */
+    tensorSplit(indices: number | number[], dim?: number): Tensor[];
     /**
      * `aten::tile(Tensor self, SymInt[] dims) -> Tensor`
      */
@@ -3039,8 +3039,8 @@ installMethods(Tensor.prototype, {
     ["aten::mode", "self:T dim:I= keepdim:B=", "T T", 0],
   ],
   moveaxis: [
-    ["aten::moveaxis.intlist", "self:T source:IL destination:IL", "T", 0],
     ["aten::moveaxis.int", "self:T source:I destination:I", "T", 0],
+    ["aten::moveaxis.intlist", "self:T source:IL destination:IL", "T", 0],
   ],
   movedim: [
     ["aten::movedim.int", "self:T source:I destination:I", "T", 0],
@@ -3464,8 +3464,8 @@ installMethods(Tensor.prototype, {
   ],
   tensorSplit: [
     ["aten::tensor_split.sections", "self:T sections:I dim:I=", "TL", 0],
-    ["aten::tensor_split.indices", "self:T indices:IL dim:I=", "TL", 0],
     ["aten::tensor_split.tensor_indices_or_sections", "self:T tensor_indices_or_sections:T dim:I=", "TL", 0],
+    ["aten::tensor_split.indices", "self:T indices:IL dim:I=", "TL", 0],
   ],
   tile: [
     ["aten::tile", "self:T dims:IL", "T", 0],

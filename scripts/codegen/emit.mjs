@@ -27,7 +27,9 @@ const argToken = (a) => `${a.kwargOnly ? '*' : ''}${a.name}:${a.kind}${a.nullabl
 /** Overloads with fewer positional arguments first, so `x.sum()` takes aten::sum before sum.dim_IntList. */
 export function ordered(overloads, method) {
   const positional = (o) => o.args.filter((a, i) => !a.kwargOnly && !(method && i === 0) && !OMITTED.has(a.kind)).length;
-  return overloads.map((o, i) => ({ o, i })).sort((a, b) => positional(a.o) - positional(b.o) || a.i - b.i).map((x) => x.o);
+  // then an int before an int[] (which also takes an int): histogramdd.int_bins before histogramdd
+  const lists = (o) => o.args.filter((a) => a.kind === 'IL' || a.kind === 'FL').length;
+  return overloads.map((o, i) => ({ o, i })).sort((a, b) => positional(a.o) - positional(b.o) || lists(a.o) - lists(b.o) || a.i - b.i).map((x) => x.o);
 }
 
 export const tableOf = (overloads) => '[\n' + overloads.map((o) =>
