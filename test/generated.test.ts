@@ -113,3 +113,19 @@ test('keyword-only arguments take torchnode names: dtype, device, memory format'
   assert.throws(() => torch.fullLike(x, 7, { dtype: 'float' as torch.DType }), { name: 'TypeError', message: /for fullLike but received/ });
   for (const t of [x, y, z]) t.dispose();
 });
+
+test('an operator the loaded libtorch lacks fails when called, naming the libtorch version', async () => {
+  // the runtime is internal: loaded from the built dist/ beside the package entry
+  const dispatch = new URL('../../dist/generated/dispatch.js', import.meta.url).href;
+  const { table, callFunction } = (await import(dispatch)) as {
+    table(name: string, rows: [string, string, string, 0 | 1][]): unknown;
+    callFunction(o: unknown, args: unknown[]): unknown;
+  };
+  const missing = table('notAnOp', [['aten::not_an_op', 'self:T', 'T', 0]]);
+  const x = torch.zeros([1]);
+  assert.throws(() => callFunction(missing, [x]), {
+    name: 'TorchError',
+    message: new RegExp(`^notAnOp: aten::not_an_op cannot be called in libtorch ${torch.buildInfo.version.replace(/[.+]/g, '\\$&')}: `),
+  });
+  x.dispose();
+});
