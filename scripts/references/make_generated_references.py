@@ -33,7 +33,9 @@ def cand_tensor(name):
     mask = torch.tensor([[True, False, True], [False, True, False]])
     img = (torch.arange(18, dtype=torch.float64).reshape(1, 2, 3, 3) + 1) / 16
     scalar = torch.tensor(0.5, dtype=torch.float64)
-    c = [a, sq, vec, idx, img, scalar, mask]
+    batch = (torch.arange(12, dtype=torch.float64).reshape(2, 2, 3) + 1) / 8
+    above_one = a * 4 + 1
+    c = [a, sq, vec, idx, img, scalar, mask, batch, above_one]
     if 'index' in name or name in ('indices', 'target', 'repeats'):
         c = [idx, torch.tensor([0, 1]), a, vec]
     if 'mask' in name or name == 'condition':
