@@ -78,7 +78,7 @@ test('wrong argument types give TypeErrors that name the argument and the value'
     assert.throws(() => x.size(5), { name: 'RangeError', message: 'Dimension 5 of type number is out of range for a tensor of 2 dimensions' });
     assert.throws(() => torch.randint(5, 2, [3]), { name: 'RangeError', message: 'Expected high > low for torch.randint() but received low=5, high=2' });
     assert.throws(() => torch.arange(0, 1, 0), { name: 'RangeError', message: 'torch.arange() needs a non-zero step' });
-    assert.throws(() => torch.arange(), { name: 'TypeError', message: 'torch.arange() takes (end), (start, end) or (start, end, step), then options' });
+    assert.throws(() => (torch.arange as (...a: unknown[]) => torch.Tensor)(), { name: 'TypeError', message: 'torch.arange() takes (end), (start, end) or (start, end, step), then options' });
   } finally {
     x.dispose();
     img.dispose();
