@@ -53,8 +53,9 @@ interface Fixture {
 }
 
 const fx = loadFixture<Fixture>('optim.json');
-// bit for bit: torch.optim's own arithmetic on the same kernels (the fixtures' float32 values round-trip exactly)
-const EXACT = { rtol: 0, atol: 0 };
+// torch.optim's own arithmetic, within two float32 ulps: bit for bit on the CPU that made the fixture
+// (AVX-512), one ulp off in AdamW's sqrt/div on an AVX2-only CPU (AMD EPYC, 2026-12-05), whose kernels round differently
+const EXACT = { rtol: 2.5e-7, atol: 0 };
 const KINDS = { sgd: 'SGD', adamw: 'AdamW' } as const;
 type Kind = keyof typeof KINDS;
 
