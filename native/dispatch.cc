@@ -32,6 +32,14 @@ std::unordered_map<std::string, size_t> idByName;  // guarded by registryMutex: 
 
 }  // namespace
 
+OpEntry entryOf(const c10::OperatorHandle& handle, std::string name) {
+  const c10::FunctionSchema& schema = handle.schema();
+  OpEntry entry{handle, std::move(name), {}, {}};
+  for (const c10::Argument& a : schema.arguments()) entry.args.push_back(specOf(a));
+  for (const c10::Argument& r : schema.returns()) entry.returnsWrittenInput.push_back(r.alias_info() && r.alias_info()->isWrite());
+  return entry;
+}
+
 const OpEntry& entryAt(Napi::Env env, napi_value idValue) {
   uint32_t id = UINT32_MAX;
   napi_get_value_uint32(env, idValue, &id);
@@ -47,20 +55,16 @@ Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
   auto handle = c10::Dispatcher::singleton().findSchemaOrThrow(name.c_str(), overload.c_str());
   const c10::FunctionSchema& schema = handle.schema();
 
-  OpEntry entry{handle, overload.empty() ? name : name + "." + overload, {}, {}};
+  OpEntry entry = entryOf(handle, overload.empty() ? name : name + "." + overload);
   Napi::Array args = Napi::Array::New(env, schema.arguments().size());
   for (size_t i = 0; i < schema.arguments().size(); i++) {
     const c10::Argument& a = schema.arguments()[i];
-    entry.args.push_back(specOf(a));
     Napi::Object o = Napi::Object::New(env);
     o["name"] = a.name();
     o["type"] = a.type()->str();
     o["hasDefault"] = a.default_value().has_value();
-    o["supported"] = entry.args.back().kind != ArgKind::Unsupported;
+    o["supported"] = entry.args[i].kind != ArgKind::Unsupported;
     args[i] = o;
-  }
-  for (const c10::Argument& r : schema.returns()) {
-    entry.returnsWrittenInput.push_back(r.alias_info() && r.alias_info()->isWrite());
   }
   size_t id;
   {

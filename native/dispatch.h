@@ -20,6 +20,9 @@ struct OpEntry {
   std::vector<bool> returnsWrittenInput;  // in-place/out results: JS already holds them
 };
 
+// An operator's converter table, read from its schema; `name` is for messages.
+OpEntry entryOf(const c10::OperatorHandle& handle, std::string name);
+
 // The entry for a JS operator id; a TypeError for an unknown id.
 const OpEntry& entryAt(Napi::Env env, napi_value idValue);
 

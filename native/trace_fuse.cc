@@ -28,11 +28,7 @@ c10::optional<c10::OperatorHandle> findOp(const char* name, const char* overload
 const OpEntry* entryFor(const char* name, const char* overload) {
   c10::optional<c10::OperatorHandle> h = findOp(name, overload);
   if (!h) return nullptr;
-  const c10::FunctionSchema& schema = h->schema();
-  auto* e = new OpEntry{*h, std::string(name) + (*overload ? std::string(".") + overload : ""), {}, {}};
-  for (const c10::Argument& a : schema.arguments()) e->args.push_back(specOf(a));
-  for (const c10::Argument& r : schema.returns()) e->returnsWrittenInput.push_back(r.alias_info() && r.alias_info()->isWrite());
-  return e;
+  return new OpEntry(entryOf(*h, std::string(name) + (*overload ? std::string(".") + overload : "")));
 }
 
 struct FusedOps {
