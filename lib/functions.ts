@@ -6,6 +6,11 @@ import { callOp } from './ops/registry.js';
 import { fromHandle, handleOf, runT, Tensor } from './tensor.js';
 import type { Scalar } from './tensor-ops.js';
 
+function handleTensor(t: unknown, what: string): Tensor {
+  handleOf(t, what);
+  return t as Tensor;
+}
+
 function handles(ts: unknown, what: string): Handle[] {
   if (!Array.isArray(ts)) throw new TypeError(`Expected an array of Tensors for ${what} but received ${describe(ts)}`);
   return ts.map((t, i) => handleOf(t, `${what}[${i}]`));
@@ -16,6 +21,12 @@ export const cat = (tensors: Tensor[], dim = 0): Tensor => runT(aten.cat, handle
 
 /** Joins tensors along a new dim. @example torch.stack([a, b], 0) */
 export const stack = (tensors: Tensor[], dim = 0): Tensor => runT(aten.stack, handles(tensors, 'tensors'), dim);
+
+/** The number of elements (aten::numel is TorchScript-only in libtorch 1.13). @example torch.numel(x) */
+export const numel = (input: Tensor): number => handleTensor(input, 'input').numel();
+
+/** The CUDA device index, -1 on the CPU. @example torch.getDevice(x) */
+export const getDevice = (input: Tensor): number => handleTensor(input, 'input').getDevice();
 
 /** Elements of `input` where `condition` holds, else of `other`. @example torch.where(m, x, 0) */
 export function where(condition: Tensor, input: Tensor, other: Tensor | Scalar): Tensor {

@@ -125,6 +125,12 @@ export class Tensor implements Scoped {
     return native.shape(this._h).reduce((a, b) => a * b, 1);
   }
 
+  /** The CUDA device index, -1 on the CPU (libtorch 1.13 has no aten::get_device operator to call). */
+  getDevice(): number {
+    const d = this.device;
+    return d === 'cpu' ? -1 : Number(d.slice(d.indexOf(':') + 1));
+  }
+
   /** The size of one dimension (negative counts from the end), or the whole shape. */
   size(): number[];
   size(dim: number): number;

@@ -112,6 +112,7 @@ test('tensors go to CUDA and back unchanged', needsCuda, () => {
     assert.deepEqual(x.cuda().cpu().toArray(), x.toArray());
     assert.equal(x.cuda(0).device, 'cuda:0');
     assert.equal(x.to('cuda:0').device, 'cuda:0');
+    assert.equal(x.to('cuda:0').getDevice(), 0);
     // reading values straight from a CUDA tensor copies them to the host
     assert.deepEqual(g.toArray(), x.toArray());
     assert.deepEqual(g.toTypedArray(), x.toTypedArray());

@@ -404,6 +404,11 @@ test('shape, ndim, dim, numel, size, device and toString', () => {
     assert.equal(t.toString(), 'Tensor(shape=[2, 3, 4], dtype=int16, device=cpu)');
     assert.equal(torch.zeros([]).numel(), 1);
     assert.equal(torch.zeros([3, 0]).numel(), 0);
+    // hand-written: libtorch 1.13 registers aten::numel and aten::get_device for TorchScript only
+    assert.equal(torch.numel(t), 24);
+    assert.equal(t.getDevice(), -1);
+    assert.equal(torch.getDevice(t), -1);
+    assert.throws(() => torch.numel([1, 2] as unknown as torch.Tensor), { name: 'TypeError', message: 'Expected a Tensor for input but received an array of length 2' });
   });
 });
 

@@ -79,8 +79,8 @@ const FITS: Record<string, (v: unknown) => boolean> = {
   mf: (v) => typeof v === 'string' && Object.hasOwn(MEMORY_FORMATS, v),
 };
 
-function fits(a: Arg, v: unknown): boolean {
-  if (v === undefined) return a.defaulted || a.nullable;
+function fits(a: Arg, v: unknown, strict: boolean): boolean {
+  if (v === undefined) return a.defaulted || (a.nullable && !strict);
   if (v === null) return a.nullable;
   return FITS[a.kind]!(v);
 }
@@ -101,8 +101,11 @@ function convert(a: Arg, v: unknown): unknown {
 const isOptions = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
 
-/** The schema-ordered argument list when `given` (plus `self`) fits the overload, else null. */
-function bind(o: Overload, self: Tensor | undefined, given: readonly unknown[], options: Record<string, unknown> | undefined): unknown[] | null {
+/**
+ * The schema-ordered argument list when `given` (plus `self`) fits the overload, else null. `strict`:
+ * a nullable argument without a default (sort.stable's `bool? stable`) must be given, as in Python.
+ */
+function bind(o: Overload, self: Tensor | undefined, given: readonly unknown[], options: Record<string, unknown> | undefined, strict: boolean): unknown[] | null {
   const values: unknown[] = new Array(o.args.length);
   let next = 0;
   let used = 0;
@@ -115,7 +118,7 @@ function bind(o: Overload, self: Tensor | undefined, given: readonly unknown[], 
       v = options?.[a.key];
       if (v !== undefined) used++;
     } else v = next < given.length ? given[next++] : undefined;
-    if (!fits(a, v)) return null;
+    if (!fits(a, v, strict)) return null;
     values[i] = v;
   }
   if (next < given.length) return null;
@@ -155,6 +158,8 @@ function noFit(o: Overloads, given: readonly unknown[], options: unknown): never
   throw new TypeError(`Expected arguments fitting one of ${sigs.join(' | ')} for ${o.name} but received (${shown})`);
 }
 
+const STRICT_THEN_LOOSE = [true, false] as const;
+
 function call(o: Overloads, self: Tensor | undefined, args: readonly unknown[]): unknown {
   let given = args;
   let options: Record<string, unknown> | undefined;
@@ -162,14 +167,18 @@ function call(o: Overloads, self: Tensor | undefined, args: readonly unknown[]):
     options = given[given.length - 1] as Record<string, unknown>;
     given = given.slice(0, -1);
   }
-  for (const ov of o.list) {
-    const values = bind(ov, self, given, options);
-    if (values === null) continue;
-    const out = callOp(resolved(o, ov), ...values.map((v, i) => convert(ov.args[i]!, v)));
-    if (ov.inPlace) return values[0];
-    if (ov.returns.length === 1) return wrap(ov.returns[0]!, out);
-    if (ov.returns.length === 0) return undefined;
-    return (out as unknown[]).map((v, i) => wrap(ov.returns[i]!, v));
+  // first the overloads the call fits as Python's would (t.sort() is aten::sort, not sort.stable with
+  // stable None, which libtorch 1.13 refuses), then those leaving a nullable argument out
+  for (const strict of STRICT_THEN_LOOSE) {
+    for (const ov of o.list) {
+      const values = bind(ov, self, given, options, strict);
+      if (values === null) continue;
+      const out = callOp(resolved(o, ov), ...values.map((v, i) => convert(ov.args[i]!, v)));
+      if (ov.inPlace) return values[0];
+      if (ov.returns.length === 1) return wrap(ov.returns[0]!, out);
+      if (ov.returns.length === 0) return undefined;
+      return (out as unknown[]).map((v, i) => wrap(ov.returns[i]!, v));
+    }
   }
   return noFit(o, given, options);
 }

@@ -2744,17 +2744,6 @@ export function ger(...args: unknown[]): unknown {
   return callFunction(gerOverloads, args);
 }
 
-const getDeviceOverloads = table("getDevice", [
-  ["aten::get_device", "self:T", "I", 0],
-]);
-/**
- * `aten::get_device(Tensor self) -> int`
- */
-export function getDevice(input: Tensor): number;
-export function getDevice(...args: unknown[]): unknown {
-  return callFunction(getDeviceOverloads, args);
-}
-
 const gradientOverloads = table("gradient", [
   ["aten::gradient.scalarint", "self:T *spacing:S?= *dim:I?= *edge_order:I=", "TL", 0],
   ["aten::gradient.tensorarrayint", "self:T *spacing:TL *dim:I?= *edge_order:I=", "TL", 0],
@@ -4628,17 +4617,6 @@ export function nuclearNorm(input: Tensor, keepdim?: boolean): Tensor;
 export function nuclearNorm(input: Tensor, dim: number | number[], keepdim?: boolean): Tensor;
 export function nuclearNorm(...args: unknown[]): unknown {
   return callFunction(nuclearNormOverloads, args);
-}
-
-const numelOverloads = table("numel", [
-  ["aten::numel", "self:T", "I", 0],
-]);
-/**
- * `aten::numel(Tensor self) -> int`
- */
-export function numel(input: Tensor): number;
-export function numel(...args: unknown[]): unknown {
-  return callFunction(numelOverloads, args);
 }
 
 const orgqrOverloads = table("orgqr", [

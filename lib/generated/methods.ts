@@ -830,10 +830,6 @@ declare module '../tensor.js' {
      */
     ger(vec2: Tensor): Tensor;
     /**
-     * `aten::get_device(Tensor self) -> int`
-     */
-    getDevice(): number;
-    /**
      * `aten::greater.Tensor(Tensor self, Tensor other) -> Tensor`
      */
     greater(other: Tensor): Tensor;
@@ -1906,10 +1902,6 @@ declare module '../tensor.js' {
      */
     stft(nFft: number, hopLength?: number | null, winLength?: number | null, window?: Tensor | null, center?: boolean, padMode?: string, normalized?: boolean, onesided?: boolean | null, returnComplex?: boolean | null): Tensor;
     /**
-     * `aten::storage_offset(Tensor self) -> int`
-     */
-    storageOffset(): number;
-    /**
      * `aten::stride.int(Tensor self, int dim) -> int`
      */
     stride(dim: number): number;
@@ -2710,9 +2702,6 @@ installMethods(Tensor.prototype, {
   ger: [
     ["aten::ger", "self:T vec2:T", "T", 0],
   ],
-  getDevice: [
-    ["aten::get_device", "self:T", "I", 0],
-  ],
   greater: [
     ["aten::greater.Tensor", "self:T other:T", "T", 0],
     ["aten::greater.Scalar", "self:T other:S", "T", 0],
@@ -3408,9 +3397,6 @@ installMethods(Tensor.prototype, {
   stft: [
     ["aten::stft", "self:T n_fft:I hop_length:I?= win_length:I?= window:T?= normalized:B= onesided:B?= return_complex:B?=", "T", 0],
     ["aten::stft.center", "self:T n_fft:I hop_length:I?= win_length:I?= window:T?= center:B= pad_mode:str= normalized:B= onesided:B?= return_complex:B?=", "T", 0],
-  ],
-  storageOffset: [
-    ["aten::storage_offset", "self:T", "I", 0],
   ],
   stride: [
     ["aten::stride.int", "self:T dim:I", "I", 0],

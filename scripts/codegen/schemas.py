@@ -64,7 +64,14 @@ def public(obj):
     return sorted(n for n in dir(obj) if not n.startswith('_') and callable(getattr(obj, n, None)))
 
 
-schemas = [schema(s) for s in torch._C._jit_get_all_schemas() if s.name.startswith('aten::')]
+def with_dispatch(s):
+    # TorchScript also registers some aten names the dispatcher lacks (1.13's aten::numel, aten::get_device)
+    out = schema(s)
+    out['dispatcher'] = torch._C._dispatch_has_kernel(s.name + ('.' + s.overload_name if s.overload_name else ''))
+    return out
+
+
+schemas = [with_dispatch(s) for s in torch._C._jit_get_all_schemas() if s.name.startswith('aten::')]
 json.dump({
     'version': torch.__version__.split('+')[0],
     'schemas': schemas,

@@ -40,6 +40,7 @@ function byName(dump) {
 /** Why an overload cannot be wrapped, or null. `older` is the same overload in the other version. */
 function unsupported(s, older) {
   if (!older) return 'not in both libtorch versions';
+  if (!s.dispatcher || !older.dispatcher) return 'TorchScript-only operator in one version (not in its dispatcher)';
   if (s.args.some((a, i) => a.write && !(i === 0 && s.name.endsWith('_')))) return 'writes into an argument (an out= variant, or in place without a trailing _)';
   const types = [...s.args.map((a) => a.type), ...s.returns.map((r) => r.type)];
   if (!types.some((t) => t.startsWith('Tensor'))) return 'TorchScript-only overload (no tensors)';
