@@ -70,9 +70,9 @@ export async function fetchCifar10(options?: FetchCifar10Options): Promise<Cifar
  *
  * @example
  * const { images, labels } = await loadCifar10({ split: 'train' });
- * const mean = torch.tensor([...CIFAR10_MEAN]).view([1, 3, 1, 1]);
- * const std = torch.tensor([...CIFAR10_STD]).view([1, 3, 1, 1]);
- * const x = images.to('float32').div(255).sub(mean).div(std);
+ * // tidy frees the intermediates (the tensors under the views) at once
+ * const x = torch.tidy(() => images.to('float32').div(255)
+ *   .sub(torch.tensor([...CIFAR10_MEAN]).view([1, 3, 1, 1])).div(torch.tensor([...CIFAR10_STD]).view([1, 3, 1, 1])));
  */
 export async function loadCifar10(options: LoadCifar10Options): Promise<Cifar10Data> {
   const o = parseOptions(loadOptions, options, 'loadCifar10()');

@@ -24,8 +24,9 @@ export async function soak({ steps, predictions, rounds, release = true, onRound
   torch.setNumThreads(os.availableParallelism());
   torch.manualSeed(0);
   const { images, labels } = await torch.data.loadCifar10({ split: 'train', limit: 3200 });
-  const mean = torch.tensor([...torch.data.CIFAR10_MEAN]).view(1, 3, 1, 1);
-  const std = torch.tensor([...torch.data.CIFAR10_STD]).view(1, 3, 1, 1);
+  // in tidy: the tensor under each view would otherwise live until GC, moving the live count between rounds
+  const mean = torch.tidy(() => torch.tensor([...torch.data.CIFAR10_MEAN]).view(1, 3, 1, 1));
+  const std = torch.tidy(() => torch.tensor([...torch.data.CIFAR10_STD]).view(1, 3, 1, 1));
   const x = torch.tidy(() => images.float().div(255).sub(mean).div(std));
   const model = torch.models.resnet20();
   const opt = new torch.optim.SGD(model.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 5e-4 });
