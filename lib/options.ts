@@ -56,3 +56,26 @@ export function checkSize(size: unknown, what = 'size'): number[] {
   if (!Array.isArray(size)) throw new TypeError(`Expected an array of non-negative integers for ${what} but received ${describe(size)}`);
   return size.map((s, i) => checkInt(s, `${what}[${i}]`, 0));
 }
+
+const isOptionsObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A module constructor's arguments as one options object. PyTorch's positional form
+ * (`new nn.Conv2d(3, 16, 3, { padding: 1 })`) names the leading values by `names`, in order; an
+ * options object alone (`new nn.Conv2d({ inChannels: 3, ... })`) is taken as it is.
+ */
+export function positionalOptions(args: readonly unknown[], names: readonly string[], fn: string): unknown {
+  if (args.length === 0 || (args.length === 1 && (args[0] === undefined || isOptionsObject(args[0])))) return args[0];
+  const count = args.findIndex(isOptionsObject);
+  const positional = count < 0 ? args : args.slice(0, count);
+  const rest = count < 0 ? [] : args.slice(count);
+  if (positional.length > names.length || rest.length > 1) {
+    throw new TypeError(`${fn} takes at most ${names.length} positional arguments (${names.join(', ')}) and an options object, but received ${args.length} arguments`);
+  }
+  const options: Record<string, unknown> = { ...(rest[0] as Record<string, unknown> | undefined) };
+  positional.forEach((v, i) => {
+    if (Object.hasOwn(options, names[i]!)) throw new TypeError(`${fn} received ${names[i]} twice: as positional argument ${i + 1} and in the options`);
+    options[names[i]!] = v;
+  });
+  return options;
+}

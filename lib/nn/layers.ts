@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { empty, ones, zeros } from '../creation.js';
 import { noGrad } from '../autograd.js';
 import * as F from '../functional.js';
-import { parseOptions } from '../options.js';
+import { parseOptions, positionalOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { fans, kaimingUniform_ } from './init.js';
 import { Module } from './module.js';
@@ -37,15 +37,18 @@ export type Conv2dOptions = z.input<typeof conv2dOptions>;
 
 /**
  * 2-D convolution; weight [outChannels, inChannels / groups, kh, kw].
- * @example new nn.Conv2d({ inChannels: 3, outChannels: 64, kernelSize: 3, padding: 1, bias: false })
+ * @example new nn.Conv2d(3, 64, 3, { padding: 1, bias: false }) // or new nn.Conv2d({ inChannels: 3, outChannels: 64, kernelSize: 3, ... })
  */
 export class Conv2d extends Module {
   readonly options: z.output<typeof conv2dOptions>;
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(options: Conv2dOptions) {
+  constructor(options: Conv2dOptions);
+  constructor(inChannels: number, outChannels: number, kernelSize: number | [number, number], options?: Omit<Conv2dOptions, 'inChannels' | 'outChannels' | 'kernelSize'>);
+  constructor(...args: unknown[]) {
     super();
+    const options = positionalOptions(args, ['inChannels', 'outChannels', 'kernelSize'], 'nn.Conv2d');
     const o = (this.options = parseOptions(conv2dOptions, options, 'nn.Conv2d'));
     if (o.inChannels % o.groups || o.outChannels % o.groups) {
       throw new TypeError(`inChannels (${o.inChannels}) and outChannels (${o.outChannels}) must be divisible by groups (${o.groups})`);
@@ -69,15 +72,17 @@ const linearOptions = z.strictObject({
 });
 export type LinearOptions = z.input<typeof linearOptions>;
 
-/** `x @ weight.T + bias`; weight [outFeatures, inFeatures]. @example new nn.Linear({ inFeatures: 512, outFeatures: 10 }) */
+/** `x @ weight.T + bias`; weight [outFeatures, inFeatures]. @example new nn.Linear(512, 10) */
 export class Linear extends Module {
   readonly options: z.output<typeof linearOptions>;
   readonly weight: Tensor;
   readonly bias: Tensor | null;
 
-  constructor(options: LinearOptions) {
+  constructor(options: LinearOptions);
+  constructor(inFeatures: number, outFeatures: number, options?: Omit<LinearOptions, 'inFeatures' | 'outFeatures'>);
+  constructor(...args: unknown[]) {
     super();
-    const o = (this.options = parseOptions(linearOptions, options, 'nn.Linear'));
+    const o = (this.options = parseOptions(linearOptions, positionalOptions(args, ['inFeatures', 'outFeatures'], 'nn.Linear'), 'nn.Linear'));
     this.weight = this.registerParameter('weight', empty([o.outFeatures, o.inFeatures]));
     this.bias = this.registerParameter('bias', o.bias ? empty([o.outFeatures]) : null);
     defaultInit(this.weight, this.bias);
@@ -100,7 +105,7 @@ export type BatchNorm2dOptions = z.input<typeof batchNormOptions>;
 /**
  * Batch normalisation over [N, C, H, W]. Training uses batch statistics and updates the running
  * ones; evaluation uses the running ones.
- * @example new nn.BatchNorm2d({ numFeatures: 64 })
+ * @example new nn.BatchNorm2d(64)
  */
 export class BatchNorm2d extends Module {
   readonly options: z.output<typeof batchNormOptions>;
@@ -110,9 +115,11 @@ export class BatchNorm2d extends Module {
   readonly runningVar: Tensor | null;
   readonly numBatchesTracked: Tensor | null;
 
-  constructor(options: BatchNorm2dOptions) {
+  constructor(options: BatchNorm2dOptions);
+  constructor(numFeatures: number, options?: Omit<BatchNorm2dOptions, 'numFeatures'>);
+  constructor(...args: unknown[]) {
     super();
-    const o = (this.options = parseOptions(batchNormOptions, options, 'nn.BatchNorm2d'));
+    const o = (this.options = parseOptions(batchNormOptions, positionalOptions(args, ['numFeatures'], 'nn.BatchNorm2d'), 'nn.BatchNorm2d'));
     const n = o.numFeatures;
     this.weight = this.registerParameter('weight', o.affine ? ones([n]) : null);
     this.bias = this.registerParameter('bias', o.affine ? zeros([n]) : null);
@@ -160,13 +167,15 @@ const maxPoolOptions = z.strictObject({
   ceilMode: z.boolean().describe('a boolean').default(false),
 });
 
-/** @example new nn.MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 }) */
+/** @example new nn.MaxPool2d(3, { stride: 2, padding: 1 }) */
 export class MaxPool2d extends Module {
   readonly options: z.output<typeof maxPoolOptions>;
 
-  constructor(options: z.input<typeof maxPoolOptions>) {
+  constructor(options: z.input<typeof maxPoolOptions>);
+  constructor(kernelSize: number | [number, number], options?: Omit<z.input<typeof maxPoolOptions>, 'kernelSize'>);
+  constructor(...args: unknown[]) {
     super();
-    this.options = parseOptions(maxPoolOptions, options, 'nn.MaxPool2d');
+    this.options = parseOptions(maxPoolOptions, positionalOptions(args, ['kernelSize'], 'nn.MaxPool2d'), 'nn.MaxPool2d');
   }
 
   forward(input: Tensor): Tensor {
@@ -177,13 +186,15 @@ export class MaxPool2d extends Module {
 
 const adaptiveOptions = z.strictObject({ outputSize: positivePair });
 
-/** @example new nn.AdaptiveAvgPool2d({ outputSize: 1 }) */
+/** @example new nn.AdaptiveAvgPool2d(1) */
 export class AdaptiveAvgPool2d extends Module {
   readonly outputSize: number | [number, number];
 
-  constructor(options: z.input<typeof adaptiveOptions>) {
+  constructor(options: z.input<typeof adaptiveOptions>);
+  constructor(outputSize: number | [number, number]);
+  constructor(...args: unknown[]) {
     super();
-    this.outputSize = parseOptions(adaptiveOptions, options, 'nn.AdaptiveAvgPool2d').outputSize;
+    this.outputSize = parseOptions(adaptiveOptions, positionalOptions(args, ['outputSize'], 'nn.AdaptiveAvgPool2d'), 'nn.AdaptiveAvgPool2d').outputSize;
   }
 
   forward(input: Tensor): Tensor {
@@ -197,9 +208,11 @@ const flattenOptions = z.strictObject({ startDim: z.number().int().describe('an 
 export class Flatten extends Module {
   readonly options: z.output<typeof flattenOptions>;
 
-  constructor(options: z.input<typeof flattenOptions> = {}) {
+  constructor(options?: z.input<typeof flattenOptions>);
+  constructor(startDim: number, endDim?: number);
+  constructor(...args: unknown[]) {
     super();
-    this.options = parseOptions(flattenOptions, options, 'nn.Flatten');
+    this.options = parseOptions(flattenOptions, positionalOptions(args, ['startDim', 'endDim'], 'nn.Flatten'), 'nn.Flatten');
   }
 
   forward(input: Tensor): Tensor {
@@ -209,13 +222,15 @@ export class Flatten extends Module {
 
 const dropoutOptions = z.strictObject({ p: z.number().min(0).max(1).describe('a number in [0, 1]').default(0.5) });
 
-/** Zeroes elements with probability p in training; identity in evaluation. @example new nn.Dropout({ p: 0.2 }) */
+/** Zeroes elements with probability p in training; identity in evaluation. @example new nn.Dropout(0.2) */
 export class Dropout extends Module {
   readonly p: number;
 
-  constructor(options: z.input<typeof dropoutOptions> = {}) {
+  constructor(options?: z.input<typeof dropoutOptions>);
+  constructor(p: number);
+  constructor(...args: unknown[]) {
     super();
-    this.p = parseOptions(dropoutOptions, options, 'nn.Dropout').p;
+    this.p = parseOptions(dropoutOptions, positionalOptions(args, ['p'], 'nn.Dropout'), 'nn.Dropout').p;
   }
 
   forward(input: Tensor): Tensor {
@@ -223,7 +238,7 @@ export class Dropout extends Module {
   }
 }
 
-/** Returns its input. @example const head = useHead ? new nn.Linear({ inFeatures: 512, outFeatures: 10 }) : new nn.Identity(); */
+/** Returns its input. @example const head = useHead ? new nn.Linear(512, 10) : new nn.Identity(); */
 export class Identity extends Module {
   forward(input: Tensor): Tensor {
     return input;

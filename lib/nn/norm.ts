@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { ones, zeros } from '../creation.js';
 import * as F from '../functional.js';
-import { parseOptions } from '../options.js';
+import { parseOptions, positionalOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
@@ -22,7 +22,7 @@ export type LayerNormOptions = z.input<typeof layerNormOptions>;
 
 /**
  * Normalises over the last dims (`normalizedShape`), then applies a learned scale (ones) and shift (zeros).
- * @example new nn.LayerNorm({ normalizedShape: 768 })
+ * @example new nn.LayerNorm(768) // or new nn.LayerNorm({ normalizedShape: 768, eps: 1e-6 })
  */
 export class LayerNorm extends Module {
   readonly normalizedShape: number[];
@@ -30,9 +30,11 @@ export class LayerNorm extends Module {
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
 
-  constructor(options: LayerNormOptions) {
+  constructor(options: LayerNormOptions);
+  constructor(normalizedShape: number | number[], options?: Omit<LayerNormOptions, 'normalizedShape'>);
+  constructor(...args: unknown[]) {
     super();
-    const o = (this.options = parseOptions(layerNormOptions, options, 'nn.LayerNorm'));
+    const o = (this.options = parseOptions(layerNormOptions, positionalOptions(args, ['normalizedShape'], 'nn.LayerNorm'), 'nn.LayerNorm'));
     this.normalizedShape = typeof o.normalizedShape === 'number' ? [o.normalizedShape] : [...o.normalizedShape];
     this.weight = this.registerParameter('weight', o.elementwiseAffine ? ones(this.normalizedShape) : null);
     this.bias = this.registerParameter('bias', o.elementwiseAffine && o.bias ? zeros(this.normalizedShape) : null);
@@ -48,16 +50,18 @@ export type GroupNormOptions = z.input<typeof groupNormOptions>;
 
 /**
  * Normalises groups of channels of [N, C, ...] inputs, then a learned per-channel scale and shift.
- * @example new nn.GroupNorm({ numGroups: 8, numChannels: 64 })
+ * @example new nn.GroupNorm(8, 64)
  */
 export class GroupNorm extends Module {
   readonly options: z.output<typeof groupNormOptions>;
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
 
-  constructor(options: GroupNormOptions) {
+  constructor(options: GroupNormOptions);
+  constructor(numGroups: number, numChannels: number, options?: Omit<GroupNormOptions, 'numGroups' | 'numChannels'>);
+  constructor(...args: unknown[]) {
     super();
-    const o = (this.options = parseOptions(groupNormOptions, options, 'nn.GroupNorm'));
+    const o = (this.options = parseOptions(groupNormOptions, positionalOptions(args, ['numGroups', 'numChannels'], 'nn.GroupNorm'), 'nn.GroupNorm'));
     if (o.numChannels % o.numGroups) throw new TypeError(`numChannels (${o.numChannels}) must be divisible by numGroups (${o.numGroups})`);
     this.weight = this.registerParameter('weight', o.affine ? ones([o.numChannels]) : null);
     this.bias = this.registerParameter('bias', o.affine ? zeros([o.numChannels]) : null);

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 import * as F from '../functional.js';
-import { parseOptions } from '../options.js';
+import { parseOptions, positionalOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
 
@@ -19,13 +19,15 @@ const avgPoolOptions = z.strictObject({
 });
 export type AvgPool2dOptions = z.input<typeof avgPoolOptions>;
 
-/** Averages each window; `stride` defaults to `kernelSize`. @example new nn.AvgPool2d({ kernelSize: 2 }) */
+/** Averages each window; `stride` defaults to `kernelSize`. @example new nn.AvgPool2d(2) */
 export class AvgPool2d extends Module {
   readonly options: z.output<typeof avgPoolOptions>;
 
-  constructor(options: AvgPool2dOptions) {
+  constructor(options: AvgPool2dOptions);
+  constructor(kernelSize: number | [number, number], options?: Omit<AvgPool2dOptions, 'kernelSize'>);
+  constructor(...args: unknown[]) {
     super();
-    this.options = parseOptions(avgPoolOptions, options, 'nn.AvgPool2d');
+    this.options = parseOptions(avgPoolOptions, positionalOptions(args, ['kernelSize'], 'nn.AvgPool2d'), 'nn.AvgPool2d');
   }
 
   forward(input: Tensor): Tensor {

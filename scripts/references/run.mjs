@@ -2,7 +2,7 @@
 // torchnode was built against ($PYTHON, else the build record's python), so either libtorch
 // (Debian's 1.13 or a PyTorch 2.x from pip) can make them. Each file records the version.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,3 +25,8 @@ for (const script of ['make_references.py', 'make_optim_references.py', 'make_ge
   const r = spawnSync(python, [path.join(root, 'scripts', 'references', script), out], { stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
+// the PyTorch original of the ported example prints its own reference
+console.log(`references: ${python} examples/ported/train.py --json > ${path.join(out, 'ported.json')}`);
+const ported = spawnSync(python, [path.join(root, 'examples', 'ported', 'train.py'), '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+if (ported.status !== 0) process.exit(ported.status ?? 1);
+writeFileSync(path.join(out, 'ported.json'), ported.stdout);
