@@ -61,7 +61,7 @@ export class Tensor implements Scoped {
   /** @internal Makes postMessage/structuredClone of a Tensor a clear TypeError (see clone-guard.ts). */
   readonly _cloneGuard = TENSOR_CLONE_GUARD;
 
-  /** @internal */
+  /** Not for users (the token is private): tensors come from torch.tensor(), torch.zeros() and the other factories. */
   constructor(token: symbol, h: Handle) {
     if (token !== INTERNAL) {
       throw new TypeError('Tensors are made by torch.tensor(), torch.zeros() and the other factories, not with new');

@@ -38,3 +38,16 @@ test('typed API: factories, properties, conversions and ops have the declared ty
     }
   });
 });
+
+test('the published declarations leave out what is marked @internal (native handles, scope flags)', async () => {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const path = await import('node:path');
+  const { fixturesDir } = await import('./helpers.js');
+  const dist = path.resolve(fixturesDir, '..', '..', 'dist');
+  const dts = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.d.ts') && !f.startsWith('examples'));
+  assert.ok(dts.length > 50, `only ${dts.length} declaration files under dist/`);
+  const leaks = dts.filter((f) => /@internal|\b_h\b|_registered|_cloneGuard|_handleForRegistry/.test(readFileSync(path.join(dist, f), 'utf8')));
+  assert.deepEqual(leaks, []);
+  const tensor = readFileSync(path.join(dist, 'tensor.d.ts'), 'utf8');
+  assert.doesNotMatch(tensor, /export declare function (fromHandle|runT|runTs|handleOf)\b/);
+});
