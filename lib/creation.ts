@@ -55,21 +55,23 @@ function randomFactory(ref: OpRef, fn: string, lead: unknown[], options: RandomO
 }
 
 /** A tensor of zeros. @example torch.zeros([2, 3], { dtype: 'float64' }) */
-export const zeros = (size: number | number[], options?: CreationOptions): Tensor =>
-  factory(aten.zeros, 'torch.zeros()', [checkSize(size)], options);
+export const zeros = <D extends DType = DType>(size: number | number[], options?: CreationOptions & { dtype?: D }): Tensor<D> =>
+  factory(aten.zeros, 'torch.zeros()', [checkSize(size)], options) as Tensor<D>;
 
 /** A tensor of ones. @example torch.ones([4]) */
-export const ones = (size: number | number[], options?: CreationOptions): Tensor =>
-  factory(aten.ones, 'torch.ones()', [checkSize(size)], options);
+export const ones = <D extends DType = DType>(size: number | number[], options?: CreationOptions & { dtype?: D }): Tensor<D> =>
+  factory(aten.ones, 'torch.ones()', [checkSize(size)], options) as Tensor<D>;
 
 /** Uninitialised memory of the given size. @example torch.empty([128, 3, 32, 32]) */
-export const empty = (size: number | number[], options?: CreationOptions): Tensor =>
-  factory(aten.empty, 'torch.empty()', [checkSize(size)], options);
+export const empty = <D extends DType = DType>(size: number | number[], options?: CreationOptions & { dtype?: D }): Tensor<D> =>
+  factory(aten.empty, 'torch.empty()', [checkSize(size)], options) as Tensor<D>;
 
 /**
  * A tensor filled with `value`; float32 for numbers and bool for booleans unless `dtype` says.
  * @example torch.full([2, 2], 0.5)
  */
+export function full<D extends DType>(size: number | number[], value: number | boolean, options: CreationOptions & { dtype: D }): Tensor<D>;
+export function full(size: number | number[], value: number | boolean, options?: CreationOptions): Tensor;
 export function full(size: number | number[], value: number | boolean, options?: CreationOptions): Tensor {
   if (typeof value !== 'number' && typeof value !== 'boolean') {
     throw new TypeError(`Expected a number or boolean for fillValue but received ${describe(value)}`);
@@ -78,23 +80,23 @@ export function full(size: number | number[], value: number | boolean, options?:
 }
 
 /** Uniform samples in [0, 1). @example torch.rand([3, 3], { generator: new torch.Generator().manualSeed(0) }) */
-export const rand = (size: number | number[], options?: RandomOptions): Tensor =>
-  randomFactory(atenRandom.rand, 'torch.rand()', [checkSize(size)], options);
+export const rand = <D extends DType = DType>(size: number | number[], options?: RandomOptions & { dtype?: D }): Tensor<D> =>
+  randomFactory(atenRandom.rand, 'torch.rand()', [checkSize(size)], options) as Tensor<D>;
 
 /** Standard normal samples. @example torch.randn([3, 3], { requiresGrad: true }) */
-export const randn = (size: number | number[], options?: RandomOptions): Tensor =>
-  randomFactory(atenRandom.randn, 'torch.randn()', [checkSize(size)], options);
+export const randn = <D extends DType = DType>(size: number | number[], options?: RandomOptions & { dtype?: D }): Tensor<D> =>
+  randomFactory(atenRandom.randn, 'torch.randn()', [checkSize(size)], options) as Tensor<D>;
 
 /** A random permutation of 0..n-1 (int64). @example torch.randperm(50000, { generator: g }) */
-export const randperm = (n: number, options?: RandomOptions): Tensor =>
-  randomFactory(atenRandom.randperm, 'torch.randperm()', [checkInt(n, 'n', 0)], options);
+export const randperm = <D extends DType = DType>(n: number, options?: RandomOptions & { dtype?: D }): Tensor<D> =>
+  randomFactory(atenRandom.randperm, 'torch.randperm()', [checkInt(n, 'n', 0)], options) as Tensor<D>;
 
 /**
  * Random integers in [low, high): `randint(high, size)` or `randint(low, high, size)`; int64.
  * @example torch.randint(0, 10, [128])
  */
-export function randint(high: number, size: number | number[], options?: RandomOptions): Tensor;
-export function randint(low: number, high: number, size: number | number[], options?: RandomOptions): Tensor;
+export function randint<D extends DType = DType>(high: number, size: number | number[], options?: RandomOptions & { dtype?: D }): Tensor<D>;
+export function randint<D extends DType = DType>(low: number, high: number, size: number | number[], options?: RandomOptions & { dtype?: D }): Tensor<D>;
 export function randint(...args: unknown[]): Tensor {
   const short = Array.isArray(args[1]) || (args.length <= 3 && typeof args[2] !== 'number' && !Array.isArray(args[2]));
   const [low, high, size, options] = short ? [0, args[0], args[1], args[2]] : args;
@@ -123,12 +125,18 @@ export function arange(...args: unknown[]): Tensor {
 }
 
 /** Zeros with the shape (and, unless overridden, dtype and device) of `t`. @example const m = torch.zerosLike(w); // momentum buffer */
-export const zerosLike = (t: Tensor, options?: CreationOptions): Tensor =>
-  zeros(t.shape, { dtype: t.dtype, device: t.device, ...options });
+export function zerosLike<T extends DType>(t: Tensor, options: CreationOptions & { dtype: T }): Tensor<T>;
+export function zerosLike<D extends DType>(t: Tensor<D>, options?: CreationOptions): Tensor<D>;
+export function zerosLike(t: Tensor, options?: CreationOptions): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
 
 /** Ones with the shape (and, unless overridden, dtype and device) of `t`. @example const mask = torch.onesLike(x, { dtype: 'bool' }); */
-export const onesLike = (t: Tensor, options?: CreationOptions): Tensor =>
-  ones(t.shape, { dtype: t.dtype, device: t.device, ...options });
+export function onesLike<T extends DType>(t: Tensor, options: CreationOptions & { dtype: T }): Tensor<T>;
+export function onesLike<D extends DType>(t: Tensor<D>, options?: CreationOptions): Tensor<D>;
+export function onesLike(t: Tensor, options?: CreationOptions): Tensor {
+  return ones(t.shape, { dtype: t.dtype, device: t.device, ...options });
+}
 
 type Flat = { values: (number | boolean | bigint)[]; shape: number[] };
 
@@ -177,6 +185,15 @@ function bytesOf(values: (number | boolean | bigint)[]): { bytes: ArrayBufferVie
  * torch.tensor(new Float32Array(6), { shape: [2, 3] });
  * torch.tensor([0, 3, 1], { dtype: 'int64' });
  */
+export function tensor<D extends DType>(data: TensorData, options: TensorOptions & { dtype: D }): Tensor<D>;
+export function tensor(data: Float32Array, options?: TensorOptions): Tensor<'float32'>;
+export function tensor(data: Float64Array, options?: TensorOptions): Tensor<'float64'>;
+export function tensor(data: BigInt64Array, options?: TensorOptions): Tensor<'int64'>;
+export function tensor(data: Int32Array, options?: TensorOptions): Tensor<'int32'>;
+export function tensor(data: Int16Array, options?: TensorOptions): Tensor<'int16'>;
+export function tensor(data: Int8Array, options?: TensorOptions): Tensor<'int8'>;
+export function tensor(data: Uint8Array | Uint8ClampedArray, options?: TensorOptions): Tensor<'uint8'>;
+export function tensor(data: TensorData, options?: TensorOptions): Tensor;
 export function tensor(data: TensorData, options?: TensorOptions): Tensor {
   const o = parseOptions(tensorOptions, options, 'torch.tensor()');
   let bytes: ArrayBufferView;

@@ -15,6 +15,8 @@ export interface TypedArrayOf {
   int64: BigInt64Array; int32: Int32Array; int16: Int16Array; int8: Int8Array; uint8: Uint8Array; bool: Uint8Array;
 }
 export type AnyTypedArray = TypedArrayOf[DType];
+/** What `item()` returns for a dtype: a boolean for bool, else a number (int64 beyond 2^53 loses digits). */
+export type ItemOf<D extends DType> = D extends 'bool' ? boolean : number;
 
 export const TYPED_ARRAY: { [K in DType]: { new (buffer: ArrayBuffer): TypedArrayOf[K] } } = {
   float32: Float32Array, float64: Float64Array, float16: Uint16Array, bfloat16: Uint16Array, int64: BigInt64Array,

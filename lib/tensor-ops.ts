@@ -12,7 +12,8 @@ import { fromHandle, handleOf, runT, Tensor } from './tensor.js';
 export type Scalar = number | boolean;
 
 declare module './tensor.js' {
-  interface Tensor {
+  // D: the class's dtype parameter (merged declarations repeat it)
+  interface Tensor<D extends DType = DType> {
     /** `this + alpha * other`. @example a.add(b, { alpha: 0.5 }) */
     add(other: Tensor | Scalar, options?: { alpha?: number }): Tensor;
     /** `this - alpha * other`. */
@@ -92,15 +93,15 @@ declare module './tensor.js' {
     index(indices: (Tensor | null)[]): Tensor;
     logSoftmax(dim: number): Tensor;
     softmax(dim: number): Tensor;
-    float(): Tensor;
-    double(): Tensor;
-    half(): Tensor;
-    bfloat16(): Tensor;
-    long(): Tensor;
-    int(): Tensor;
-    bool(): Tensor;
-    cpu(): Tensor;
-    cuda(device?: number): Tensor;
+    float(): Tensor<'float32'>;
+    double(): Tensor<'float64'>;
+    half(): Tensor<'float16'>;
+    bfloat16(): Tensor<'bfloat16'>;
+    long(): Tensor<'int64'>;
+    int(): Tensor<'int32'>;
+    bool(): Tensor<'bool'>;
+    cpu(): Tensor<D>;
+    cuda(device?: number): Tensor<D>;
   }
 }
 

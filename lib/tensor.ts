@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 
 import { TENSOR_CLONE_GUARD } from './clone-guard.js';
 import { checkDevice, type Device } from './device.js';
-import { dtypeCode, dtypeName, DTYPES, isFloating, TYPED_ARRAY, type DType, type TypedArrayOf } from './dtype.js';
+import { dtypeCode, dtypeName, DTYPES, isFloating, TYPED_ARRAY, type DType, type ItemOf, type TypedArrayOf } from './dtype.js';
 import { describe } from './errors.js';
 import { native, type Handle } from './native.js';
 import { aten } from './ops/aten.js';
@@ -54,7 +54,7 @@ const chunkOptions = z.strictObject({
  * x.mul(2).sum().backward();
  * console.log(x.grad!.toArray()); // [[2, 2, 2], [2, 2, 2]]
  */
-export class Tensor implements Scoped {
+export class Tensor<D extends DType = DType> implements Scoped {
   #h: Handle | null;
   /** @internal */ _registered = false;
   /** @internal */ _kept = false;
@@ -104,8 +104,8 @@ export class Tensor implements Scoped {
     return native.shape(this._h);
   }
 
-  get dtype(): DType {
-    return dtypeName(native.dtype(this._h));
+  get dtype(): D {
+    return dtypeName(native.dtype(this._h)) as D;
   }
 
   /** 'cpu' or 'cuda:N'. */
@@ -189,6 +189,11 @@ export class Tensor implements Scoped {
    * @example
    * const y = x.to('cuda').to({ dtype: 'bfloat16', memoryFormat: 'channelsLast' });
    */
+  to<T extends DType>(dtype: T): Tensor<T>;
+  to<T extends DType>(options: ToOptions & { dtype: T }): Tensor<T>;
+  to<T extends DType>(like: Tensor<T>): Tensor<T>;
+  to(device: Device): Tensor<D>;
+  to(options: ToOptions): Tensor<D>;
   to(target: Device | DType | Tensor | ToOptions): Tensor {
     let o: ToOptions;
     if (target instanceof Tensor) o = { device: target.device, dtype: target.dtype };
@@ -229,16 +234,16 @@ export class Tensor implements Scoped {
    * The elements, row-major, in a new typed array (see `TypedArrayOf`; float16 and
    * bfloat16 come as their raw bits in a Uint16Array, bool as 0/1 bytes).
    */
-  toTypedArray(): TypedArrayOf[DType] {
+  toTypedArray(): TypedArrayOf[D] {
     this.#checkFitsTypedArray('toTypedArray()');
-    const Ctor = TYPED_ARRAY[this.dtype];
+    const Ctor = TYPED_ARRAY[this.dtype] as { new (buffer: ArrayBuffer): TypedArrayOf[D] };
     return new Ctor(native.toBuffer(this._h));
   }
 
   /** Like `toTypedArray()`, copying off the JS thread (a CUDA copy waits for the device there). */
-  async toTypedArrayAsync(): Promise<TypedArrayOf[DType]> {
+  async toTypedArrayAsync(): Promise<TypedArrayOf[D]> {
     this.#checkFitsTypedArray('toTypedArrayAsync()');
-    const Ctor = TYPED_ARRAY[this.dtype];
+    const Ctor = TYPED_ARRAY[this.dtype] as { new (buffer: ArrayBuffer): TypedArrayOf[D] };
     return new Ctor(await native.toBufferAsync(this._h));
   }
 
@@ -303,8 +308,8 @@ export class Tensor implements Scoped {
   }
 
   /** The single element of a one-element tensor as a JS number (boolean for bool). */
-  item(): number | boolean {
-    return callOp(aten.item, this._h) as number | boolean;
+  item(): ItemOf<D> {
+    return callOp(aten.item, this._h) as ItemOf<D>;
   }
 
   /**

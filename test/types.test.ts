@@ -51,3 +51,31 @@ test('the published declarations leave out what is marked @internal (native hand
   const tensor = readFileSync(path.join(dist, 'tensor.d.ts'), 'utf8');
   assert.doesNotMatch(tensor, /export declare function (fromHandle|runT|runTs|handleOf)\b/);
 });
+
+test('item(), toTypedArray() and dtype are typed by the dtype where it is known (a dtype option, a typed array, a cast)', () => {
+  torch.tidy(() => {
+    const f = torch.zeros([2], { dtype: 'float64' });
+    const f64: Float64Array = f.toTypedArray();
+    const dt: 'float64' = f.dtype;
+    const ints: BigInt64Array = torch.tensor(BigInt64Array.from([1n, 2n])).toTypedArray();
+    const i32: Int32Array = f.to('int32').toTypedArray();
+    const f32: Float32Array = torch.tensor([1, 2], { dtype: 'int8' }).float().toTypedArray();
+    const flag: boolean = torch.ones([], { dtype: 'bool' }).item();
+    const count: number = torch.full([], 3, { dtype: 'int64' }).item();
+    const u8: Uint8Array = torch.zerosLike(f, { dtype: 'uint8' }).toTypedArray();
+    const same: Float64Array = torch.onesLike(f).toTypedArray();
+    // @ts-expect-error a float64 tensor's data is a Float64Array, not a Float32Array
+    const wrong: Float32Array = f.toTypedArray();
+    // @ts-expect-error item() of a bool tensor is a boolean
+    const wrongItem: number = torch.zeros([], { dtype: 'bool' }).item();
+    // an unknown dtype stays the union, so the usual reassignments compile
+    let h = torch.randn([1, 4]);
+    h = h.relu();
+    const any: number | boolean = h.sum().item();
+    assert.deepEqual([f64.constructor, dt, ints.constructor, i32.constructor, f32.constructor, flag, count, u8.constructor, same.constructor],
+      [Float64Array, 'float64', BigInt64Array, Int32Array, Float32Array, true, 3, Uint8Array, Float64Array]);
+    assert.equal(wrong.constructor, Float64Array);
+    assert.equal(wrongItem, false);
+    assert.equal(typeof any, 'number');
+  });
+});

@@ -8,7 +8,8 @@ import type { Scalar } from '../tensor-ops.js';
 import { installMethods } from './dispatch.js';
 
 declare module '../tensor.js' {
-  interface Tensor {
+  // the class's own type parameter, which merged declarations must repeat
+  interface Tensor<D extends DType = DType> {
     /**
      * `aten::abs_(Tensor(a!) self) -> Tensor(a!)`
      */

@@ -57,7 +57,8 @@ function methodsFile(entries) {
   return `${HEADER}// Tensor methods for PyTorch's public aten operators; the declarations merge into the class.
 ${IMPORTS(true)}
 declare module '../tensor.js' {
-  interface Tensor {
+  // the class's own type parameter, which merged declarations must repeat
+  interface Tensor<D extends DType = DType> {
 ${decls}
   }
 }
