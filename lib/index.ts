@@ -29,7 +29,7 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd.js
 export { autocast, type AutocastOptions } from './autocast.js';
 export { tidy, keep } from './scope.js';
 export { manualSeed, setNumThreads, getNumThreads, memory, releaseHostMemory, type MemoryInfo } from './runtime.js';
-export { cuda, backends } from './cuda.js';
+export { cuda, backends, setFloat32MatmulPrecision, getFloat32MatmulPrecision, type MatmulPrecision } from './cuda.js';
 export { buildRecord as buildInfo } from './native.js';
 export { save, load, loadMetadata, type SaveOptions, type LoadOptions } from './io/safetensors.js';
 

@@ -110,8 +110,11 @@ export interface NativeAddon {
   cudaDeviceName(device: number): string;
   cudaMemoryStats(device: number): { allocatedBytes: number; reservedBytes: number; peakAllocatedBytes: number };
   cudaEmptyCache(): void;
-  cudnnInfo(): { available: boolean; version: number | null; benchmark: boolean; deterministic: boolean };
+  cudnnInfo(): { available: boolean; version: number | null; benchmark: boolean; deterministic: boolean; allowTF32Cudnn: boolean;
+    allowTF32Matmul: boolean };
+  matmulPrecision(): 'highest' | 'high' | 'medium';
   setBackendFlag(name: 'benchmark' | 'deterministic' | 'allowTF32Cudnn' | 'allowTF32Matmul', value: boolean): void;
+  setBackendFlag(name: 'matmulPrecision', value: 'highest' | 'high' | 'medium'): void;
   cudaGraphNew(): CudaGraphHandle;
   cudaGraphCaptureBegin(g: CudaGraphHandle, device: number, pool: readonly [number, number] | null,
     mode: 'global' | 'thread_local' | 'relaxed', stream: CudaStreamHandle | null): void;

@@ -79,6 +79,7 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<CudaMemoryStats>(env, exports, "cudaMemoryStats");
   add<CudaEmptyCache>(env, exports, "cudaEmptyCache");
   add<CudnnInfo>(env, exports, "cudnnInfo");
+  add<MatmulPrecision>(env, exports, "matmulPrecision");
   add<SetCudnnFlags>(env, exports, "setBackendFlag");
   add<CudaGraphNew>(env, exports, "cudaGraphNew");
   add<CudaGraphCaptureBegin>(env, exports, "cudaGraphCaptureBegin");

@@ -112,6 +112,17 @@ Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// libtorch 1.13: allowTF32CuDNN(); 2.x: allowTF32CuDNN(optional<Float32Op>), which without an op
+// refuses to answer once the matmul precision was set both ways; PyTorch's getter asks for CONV.
+template <typename R, typename C>
+bool cudnnTF32(R (C::*get)() const, const C& ctx) {
+  return (ctx.*get)();
+}
+template <typename R, typename C, typename Op>
+bool cudnnTF32(R (C::*get)(Op) const, const C& ctx) {
+  return (ctx.*get)(Op::value_type::CONV);
+}
+
 Napi::Value CudnnInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto& ctx = at::globalContext();
@@ -122,13 +133,29 @@ Napi::Value CudnnInfo(const Napi::CallbackInfo& info) {
   out["version"] = has ? Napi::Value(Napi::Number::New(env, ctx.versionCuDNN())) : env.Null();
   out["benchmark"] = ctx.benchmarkCuDNN();
   out["deterministic"] = ctx.deterministicCuDNN();
+  // read from libtorch, so a change made elsewhere (setFloat32MatmulPrecision) shows
+  out["allowTF32Cudnn"] = cudnnTF32(&at::Context::allowTF32CuDNN, ctx);
+  out["allowTF32Matmul"] = ctx.allowTF32CuBLAS();
   return out;
 }
 
-// setCudnnFlag(name, value). Only setters: 2.9+ warns on the TF32 getters.
+// A call of its own: 2.x refuses to answer (as PyTorch's getter does) once TF32 was set both ways.
+Napi::Value MatmulPrecision(const Napi::CallbackInfo& info) {
+  switch (at::globalContext().float32MatmulPrecision()) {
+    case at::Float32MatmulPrecision::HIGHEST: return Napi::String::New(info.Env(), "highest");
+    case at::Float32MatmulPrecision::HIGH: return Napi::String::New(info.Env(), "high");
+    default: return Napi::String::New(info.Env(), "medium");
+  }
+}
+
+// setBackendFlag(name, value): a boolean flag, or the matmul precision by name (checked in TS).
 Napi::Value SetCudnnFlags(const Napi::CallbackInfo& info) {
   auto& ctx = at::globalContext();
   std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name == "matmulPrecision") {
+    ctx.setFloat32MatmulPrecision(info[1].As<Napi::String>().Utf8Value());
+    return info.Env().Undefined();
+  }
   bool value = info[1].As<Napi::Boolean>().Value();
   if (name == "benchmark") ctx.setBenchmarkCuDNN(value);
   else if (name == "deterministic") ctx.setDeterministicCuDNN(value);

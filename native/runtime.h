@@ -21,6 +21,7 @@ Napi::Value CudaMemoryStats(const Napi::CallbackInfo& info);
 Napi::Value ReleaseHostMemory(const Napi::CallbackInfo& info);
 Napi::Value CudaEmptyCache(const Napi::CallbackInfo& info);
 Napi::Value CudnnInfo(const Napi::CallbackInfo& info);
+Napi::Value MatmulPrecision(const Napi::CallbackInfo& info);
 Napi::Value SetCudnnFlags(const Napi::CallbackInfo& info);
 
 }  // namespace torchnode

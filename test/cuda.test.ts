@@ -2,9 +2,13 @@
 // the CPU-only facts are checked instead.
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 
 import * as torch from 'torchnode';
-import { assertClose } from './helpers.js';
+import { assertClose, fixturesDir } from './helpers.js';
+
+const root = path.resolve(fixturesDir, '..', '..');
 
 const F = torch.nn.functional;
 const available = torch.cuda.isAvailable();
@@ -56,6 +60,25 @@ test('cuDNN flags: benchmark and deterministic read back what was set; allowTF32
     torch.backends.cudnn.allowTF32 = allowTF32;
     torch.backends.cuda.matmul.allowTF32 = matmulTF32;
   }
+});
+
+test('the TF32 getters read libtorch: PyTorch\'s defaults, and what setFloat32MatmulPrecision changes there', () => {
+  // a fresh process, so the defaults are libtorch's own (PyTorch: cudnn.allow_tf32 True, matmul False)
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import * as torch from 'torchnode';
+    const read = () => [torch.backends.cudnn.allowTF32, torch.backends.cuda.matmul.allowTF32];
+    const seen = [[...read(), torch.getFloat32MatmulPrecision()]];
+    torch.setFloat32MatmulPrecision('high');
+    seen.push([...read(), torch.getFloat32MatmulPrecision()]);
+    torch.backends.cuda.matmul.allowTF32 = false;
+    seen.push(read());
+    torch.backends.cudnn.allowTF32 = false;
+    seen.push(read());
+    console.log(JSON.stringify(seen));`], { encoding: 'utf8', cwd: root });
+  assert.equal(r.status, 0, r.stderr);
+  // (after TF32 set both ways PyTorch 2.x refuses get_float32_matmul_precision(), so it is not read there)
+  assert.deepEqual(JSON.parse(r.stdout), [[true, false, 'highest'], [true, true, 'high'], [true, false], [false, false]]);
+  assert.throws(() => torch.setFloat32MatmulPrecision('low' as never), { name: 'TypeError', message: "Expected 'highest', 'high' or 'medium' for precision but received 'low' of type string" });
 });
 
 test('CUDA device queries', needsCuda, () => {
