@@ -152,6 +152,23 @@ test('torchnode train --data imagefolder: mixed PNG and JPEG of any size train a
     const meta = torch.loadMetadata(path.join(dir, 'run', 'last.safetensors'));
     assert.deepEqual([meta.model, meta.numClasses, meta.inputSize, meta.classes], ['resnet20', '2', '8x8', '["dark","light"]']);
 
+    // eval finds the data in the run's config.json (the folder's val/), resized and normalised as the checkpoint says
+    const evalArgs = [cli, 'eval', '--checkpoint', path.join(dir, 'run', 'last.safetensors'), '--device', 'cpu', '--no-tta', '--json'];
+    const evaluated = spawnSync(process.execPath, evalArgs, { encoding: 'utf8' });
+    assert.equal(evaluated.status, 0, evaluated.stderr);
+    const e = JSON.parse(evaluated.stdout);
+    assert.deepEqual([e.data, e.images], [`imagefolder:${path.join(dir, 'two')}`, 8]);
+    assert.equal(e.testAccuracy, r.metrics.at(-1).testAccuracy);
+    await folder(path.join(dir, 'wrong', 'val'), { a: 40, b: 125, c: 210 }, 1);
+    for (const [data, message] of [
+      [`imagefolder:${path.join(dir, 'three')}`, `torchnode eval: Expected a val/ or test/ folder in ${path.join(dir, 'three')} to evaluate on, but it has neither`],
+      [`imagefolder:${path.join(dir, 'wrong')}`, `torchnode eval: ${path.join(dir, 'run', 'last.safetensors')} has 2 classes but imagefolder:${path.join(dir, 'wrong')} has 3 (a, b, c)`],
+    ]) {
+      const bad = spawnSync(process.execPath, [...evalArgs, '--data', data!], { encoding: 'utf8' });
+      assert.equal(bad.status, 2, bad.stderr);
+      assert.equal(bad.stderr.trim().split('\n')[0], `${message} (see torchnode eval --help)`);
+    }
+
     const tuned = spawnSync(process.execPath, [cli, 'train', '--data', `imagefolder:${path.join(dir, 'three')}`, ...common, '--epochs', '1',
       '--init-from', path.join(dir, 'run', 'last.safetensors'), '--num-classes', '3', '--limit-test', '0', '--out', path.join(dir, 'tuned')], { encoding: 'utf8' });
     assert.equal(tuned.status, 0, tuned.stderr);
