@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// An example prediction service: a trained CIFAR-10 checkpoint behind POST /predict.
+// An example prediction service: a trained checkpoint behind POST /predict (PNG or JPEG of any size,
+// resized and normalised as the checkpoint's training data was).
 //
 //   node dist/examples/serve.js --checkpoint runs/x/best.safetensors [--port 8080] [--host 127.0.0.1]
 //     [--device cpu] [--max-body-bytes 65536] [--max-batch 64] [--max-queue 256] [--request-timeout-ms 10000] [--no-optimize]
@@ -49,13 +50,15 @@ function options(): z.output<typeof flags> {
 async function main(): Promise<void> {
   const o = options();
   const model = torch.train.loadModel(o.checkpoint, { device: o.device });
-  const name = torch.loadMetadata(o.checkpoint).model ?? 'model';
+  // input size, classes and normalisation as the checkpoint's metadata says (CIFAR-10's when it says nothing)
+  const info = torch.models.readModelInfo(o.checkpoint);
+  const [h, w] = info.inputSize;
   // batch norms folded, channels-last weights, replayed natively: the same results to float32 rounding
-  const fast = o['no-optimize'] ? model : model.optimizeForInference({ inputShape: [3, 32, 32] });
-  const batcher = new PredictBatcher(fast, { maxBatch: o['max-batch'], device: o.device as torch.Device });
+  const fast = o['no-optimize'] ? model : model.optimizeForInference({ inputShape: [3, h, w] });
+  const batcher = new PredictBatcher(fast, info, { maxBatch: o['max-batch'], device: o.device as torch.Device });
   // the first predict records the forward (on this thread): do it before taking requests
-  await batcher.predict(new Uint8Array(3 * 32 * 32));
-  const service = createService(batcher, { model: name, device: o.device, classes: torch.data.CIFAR10_CLASSES, maxBodyBytes: o['max-body-bytes'],
+  await batcher.predict(new Uint8Array(3 * h * w));
+  const service = createService(batcher, { model: info.model, device: o.device, classes: info.classes, inputSize: info.inputSize, maxBodyBytes: o['max-body-bytes'],
     maxQueue: o['max-queue'], requestTimeoutMs: o['request-timeout-ms'] });
   service.server.listen(o.port, o.host, () => {
     const address = service.server.address();

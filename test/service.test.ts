@@ -63,7 +63,8 @@ function request(url: URL, method: string, pathname: string, { body, headers = {
 
 const predictRaw = (url: URL, bytes: Uint8Array, query = '') =>
   request(url, 'POST', `/predict${query}`, { body: bytes, headers: { 'content-type': 'application/octet-stream' } });
-const predictPng = (url: URL, png: Uint8Array) => request(url, 'POST', '/predict', { body: png, headers: { 'content-type': 'image/png' } });
+const predict = (url: URL, body: Uint8Array, type: string, query = '') => request(url, 'POST', `/predict${query}`, { body, headers: { 'content-type': type } });
+const predictPng = (url: URL, png: Uint8Array, query = '') => predict(url, png, 'image/png', query);
 
 /** A filter-0, one-IDAT PNG of `pixels` (`channels` bytes per pixel), as the service scripts write it. */
 const { encodePng: png } = (await import(path.join(root, 'scripts', 'service', 'harness.mjs'))) as {
@@ -111,12 +112,25 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The probabilities the checkpoint gives in this process for uint8 images [N, 3, 32, 32], CIFAR-10-normalised as the server does. */
+async function inProcess(images: torch.Tensor): Promise<number[][]> {
+  const model = torch.train.loadModel(checkpoint);
+  const { toTensor, normalize } = torch.data.transforms;
+  const x = torch.tidy(() => normalize(toTensor(images), { mean: torch.data.CIFAR10_MEAN, std: torch.data.CIFAR10_STD }));
+  const probs = await model.predict(x);
+  const rows = probs.toArray() as number[][];
+  for (const t of [x, probs]) t.dispose();
+  model.dispose();
+  return rows;
+}
+
 test('POST /predict answers a 32x32 PNG (RGB or RGBA) and raw RGB bytes with the probabilities the model gives in-process', async () => {
   const rgb = pixels(3072, 7);
   const rgba = new Uint8Array(4096);
   for (let p = 0; p < 1024; p++) rgba.set([...rgb.subarray(p * 3, p * 3 + 3), 255], p * 4);
   const replies = [
     await predictPng(server.url, encodePng(32, 32, 3, rgb)),
+    await predict(server.url, encodePng(32, 32, 3, rgb), 'image/png; charset=binary'),
     await predictPng(server.url, encodePng(32, 32, 4, rgba)),
     await predictRaw(server.url, rgb),
     await predictRaw(server.url, planar(rgb, 3), '?layout=planar'),
@@ -139,16 +153,33 @@ test('POST /predict answers a 32x32 PNG (RGB or RGBA) and raw RGB bytes with the
   }
 });
 
+test('a PNG or JPEG of another size is resized to the checkpoint\'s input size as its training data was (data.loadImage)', async () => {
+  const { default: sharp } = await import('sharp');
+  const jpeg = await sharp(Buffer.from(pixels(20 * 12 * 3, 21)), { raw: { width: 20, height: 12, channels: 3 } }).jpeg({ quality: 90 }).toBuffer();
+  const small = encodePng(16, 16, 3, pixels(768, 1));
+  const images = await Promise.all([jpeg, small].map((b) => torch.data.loadImage(b, { size: 32 })));
+  const batch = torch.stack(images);
+  const expected = await inProcess(batch);
+  for (const t of [batch, ...images]) t.dispose();
+  const replies = [await predict(server.url, jpeg, 'image/jpeg'), await predictPng(server.url, small)];
+  replies.forEach((r, i) => {
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const got = Object.values(r.body.probabilities) as number[];
+    got.forEach((p, k) => assert.ok(Math.abs(p - expected[i]![k]!) < 1e-5, `image ${i}, ${torch.data.CIFAR10_CLASSES[k]}: ${p} vs ${expected[i]![k]}`));
+  });
+});
+
 test('bad input gets a 4xx that says what was wrong, and the server stays up', async () => {
   const u = server.url;
   const cases: [Promise<Reply>, number, string][] = [
     [predictRaw(u, new Uint8Array(3071)), 400, 'a raw image must be 3072 bytes (32x32 pixels, 3 bytes each), not 3071'],
     [predictRaw(u, new Uint8Array(0)), 400, 'a raw image must be 3072 bytes (32x32 pixels, 3 bytes each), not 0'],
-    [predictPng(u, encodePng(16, 16, 3, pixels(768, 1))), 400, 'the PNG is 16x16; the model takes 32x32 images'],
-    [predictPng(u, pixels(3072, 2)), 400, 'Cannot decode PNG in the request body: it does not start with the PNG signature'],
-    [predictPng(u, encodePng(32, 32, 3, pixels(3072, 3)).subarray(0, 200)), 400, 'Cannot decode PNG in the request body: it is truncated: chunk IDAT at byte 33 needs'],
-    [request(u, 'POST', '/predict', { body: pixels(3072, 4), headers: { 'content-type': 'text/plain' } }), 415, 'Content-Type must be image/png or application/octet-stream, not "text/plain"'],
-    [request(u, 'POST', '/predict', { body: pixels(3072, 4) }), 415, 'Content-Type must be image/png or application/octet-stream, not missing'],
+    [predictPng(u, pixels(3072, 2)), 400, 'the PNG in the request body could not be read as an image: Input buffer contains unsupported image format'],
+    [predictPng(u, encodePng(32, 32, 3, pixels(3072, 3)).subarray(0, 200)), 400, 'the PNG in the request body could not be read as an image: '],
+    [predict(u, new Uint8Array(0), 'image/jpeg'), 400, 'the JPEG in the request body could not be read as an image: '],
+    [predictPng(u, encodePng(32, 32, 3, pixels(3072, 3)), '?layout=planar'), 400, 'layout applies to application/octet-stream bodies, not to PNGs or JPEGs'],
+    [request(u, 'POST', '/predict', { body: pixels(3072, 4), headers: { 'content-type': 'text/plain' } }), 415, 'Content-Type must be image/png, image/jpeg, application/octet-stream, not "text/plain"'],
+    [request(u, 'POST', '/predict', { body: pixels(3072, 4) }), 415, 'Content-Type must be image/png, image/jpeg, application/octet-stream, not missing'],
     [predictRaw(u, pixels(3072, 5), '?layout=diagonal'), 400, `layout must be 'interleaved' or 'planar', not "diagonal"`],
     [predictRaw(u, pixels(3072, 5), '?size=32'), 400, 'unknown query parameter "size"; the only one is layout'],
     [request(u, 'GET', '/predict'), 405, '/predict takes POST, not GET'],

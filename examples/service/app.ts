@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import * as torch from 'torchnode';
 
 import type { PredictBatcher } from './batcher.js';
-import { BadRequestError, checkContentType, imagePlanes } from './image-input.js';
+import { BadRequestError, checkContentType, imagePlanes, type InputSize } from './image-input.js';
 import { declaredTooLarge, discardBody, PayloadTooLargeError, readBody, RequestTimeoutError } from './read-body.js';
 
 export interface ServiceOptions {
@@ -14,6 +14,8 @@ export interface ServiceOptions {
   device: string;
   /** Class names, by index. */
   classes: readonly string[];
+  /** The [height, width] images are resized to (the checkpoint's input size). */
+  inputSize: InputSize;
   /** The largest request body read; larger ones get 413. */
   maxBodyBytes: number;
   /** Predictions queued or computing at once; past it, 503 with Retry-After. */
@@ -32,7 +34,7 @@ export interface Service {
  * An HTTP server for `POST /predict` and `GET /healthz` (not yet listening).
  *
  * @example
- * const { server, close } = createService(new PredictBatcher(model), { model: 'resnet20', device: 'cpu', classes,
+ * const { server, close } = createService(new PredictBatcher(model, info), { model: 'resnet20', device: 'cpu', classes, inputSize: [32, 32],
  *   maxBodyBytes: 65536, maxQueue: 256, requestTimeoutMs: 10_000 });
  * server.listen(8080, '127.0.0.1');
  * process.once('SIGTERM', () => void close().then(() => process.exit(0)));
@@ -74,7 +76,7 @@ export function createService(batcher: PredictBatcher, options: ServiceOptions):
   async function answer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const type = checkContentType(req.headers['content-type']);
     const body = await readBody(req, options.maxBodyBytes, options.requestTimeoutMs);
-    const planes = imagePlanes(type, body, url.searchParams);
+    const planes = await imagePlanes(type, body, url.searchParams, options.inputSize);
     // a bounded queue: an overloaded server says so at once instead of letting waits grow
     if (admitted >= options.maxQueue) {
       refusedBusy++;

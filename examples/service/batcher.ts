@@ -9,24 +9,33 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** What the batcher needs of the model's training data: its image size and normalisation. */
+export interface ImageInfo {
+  inputSize: readonly [number, number];
+  mean: readonly number[];
+  std: readonly number[];
+}
+
 /**
- * Class probabilities of 32x32 RGB images (planar bytes [3, 32, 32]), computed by
- * `model.predict` off the JS thread (a module, or its `optimizeForInference()` copy),
- * CIFAR-10-normalised as in training.
+ * Class probabilities of RGB images at the model's input size (planar bytes [3, H, W]), computed
+ * by `model.predict` off the JS thread (a module, or its `optimizeForInference()` copy),
+ * normalised as in training.
  *
  * @example
- * const batcher = new PredictBatcher(model, { maxBatch: 64 });
+ * const batcher = new PredictBatcher(model, torch.models.readModelInfo(checkpoint), { maxBatch: 64 });
  * const probabilities = await batcher.predict(planes); // Float32Array(10) for CIFAR-10
  */
 export class PredictBatcher {
   readonly #model: torch.nn.Module | torch.InferenceModel;
   readonly #maxBatch: number;
   readonly #device: torch.Device;
+  readonly #image: ImageInfo;
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
 
-  constructor(model: torch.nn.Module | torch.InferenceModel, { maxBatch = 64, device = 'cpu' as torch.Device } = {}) {
+  constructor(model: torch.nn.Module | torch.InferenceModel, image: ImageInfo, { maxBatch = 64, device = 'cpu' as torch.Device } = {}) {
     this.#model = model;
+    this.#image = image;
     this.#maxBatch = maxBatch;
     this.#device = device;
   }
@@ -72,8 +81,9 @@ export class PredictBatcher {
     images.forEach((img, i) => bytes.set(img, i * img.length));
     // the same preprocessing as torchnode predict: data.transforms
     const { toTensor, normalize } = torch.data.transforms;
-    const x = torch.tidy(() => normalize(toTensor(torch.tensor(bytes, { shape: [images.length, 3, 32, 32] }).to(this.#device)),
-      { mean: torch.data.CIFAR10_MEAN, std: torch.data.CIFAR10_STD }));
+    const [h, w] = this.#image.inputSize;
+    const x = torch.tidy(() => normalize(toTensor(torch.tensor(bytes, { shape: [images.length, 3, h, w] }).to(this.#device)),
+      { mean: this.#image.mean, std: this.#image.std }));
     let probs: torch.Tensor | undefined;
     try {
       probs = await this.#model.predict(x);

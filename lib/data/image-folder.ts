@@ -62,9 +62,11 @@ export type ImageFit = 'stretch' | 'cover';
  * @example
  * const x = await data.loadImage('cat.jpg', { size: 32 }); // uint8 [3, 32, 32]
  */
-export async function loadImage(input: string | Uint8Array, options: { size: number | readonly [number, number]; fit?: ImageFit }): Promise<Tensor> {
+export async function loadImage(input: string | Uint8Array, options: { size: number | readonly [number, number]; fit?: ImageFit; name?: string }): Promise<Tensor<'uint8'>> {
   const [h, w] = typeof options.size === 'number' ? [options.size, options.size] : options.size;
-  const img = await decodeImage(input);
+  // `name`: what a decoding error calls the input (a path names itself)
+  const img = await decodeImage(input, options.name);
+  // uint8 in, uint8 out (resize rounds back)
   return tidy(() => {
     const chw = tensor(img.data, { shape: [img.height, img.width, 3] }).permute([2, 0, 1]).contiguous();
     if (img.height === h && img.width === w) return chw;
@@ -74,7 +76,7 @@ export async function loadImage(input: string | Uint8Array, options: { size: num
       return centerCrop(resize(chw, [Math.max(h, Math.round(img.height * s)), Math.max(w, Math.round(img.width * s))]), [h, w]);
     }
     return resize(chw, [h, w]);
-  });
+  }) as Tensor<'uint8'>;
 }
 
 /** The class folders of `root`, sorted, and each image file under them (sorted, subfolders included). */

@@ -15,7 +15,7 @@ import { encodePng, healthz, interleaved, machine, makeCheckpoint, startServe, t
 
 /** The bad kinds, each with the status it must get. */
 export const BAD_KINDS = {
-  'wrong content type': 415, 'no content type': 415, 'truncated PNG': 400, 'corrupt PNG (bad CRC)': 400, 'PNG of the wrong size': 400,
+  'wrong content type': 415, 'no content type': 415, 'truncated PNG': 400, 'corrupt PNG (bad CRC)': 400, 'image/jpeg body that is no image': 400,
   'raw image of the wrong length': 400, 'oversized (Content-Length)': 413, 'oversized (streamed)': 413, 'wrong path': 404,
   'wrong method': 405, 'garbage query string': 400, 'malformed request line': 400,
 };
@@ -74,7 +74,7 @@ async function badRequest(i, image, maxBodyBytes) {
       bad[41 + (i % 50)] ^= 0x5a; // inside IDAT: its CRC no longer matches
       return { kind, req: { headers: { 'content-type': 'image/png' }, body: bad } };
     }
-    case 'PNG of the wrong size': return { kind, req: { headers: { 'content-type': 'image/png' }, body: encodePng(image.planar.subarray(0, 768), { width: 16, height: 16 }) } };
+    case 'image/jpeg body that is no image': return { kind, req: { headers: { 'content-type': 'image/jpeg' }, body: image.planar.subarray(0, 1000 + (i % 2000)) } };
     case 'raw image of the wrong length': return { kind, req: { headers: octet, body: image.planar.subarray(0, (i * 101) % 3072) } };
     case 'oversized (Content-Length)': return { kind, req: { headers: octet, body: Buffer.alloc(maxBodyBytes + 1 + i % 1000) } };
     case 'oversized (streamed)': return { kind, req: { headers: octet, chunks: Array.from({ length: 3 }, () => Buffer.alloc(Math.ceil(maxBodyBytes / 2) + 1)) } };
