@@ -13,6 +13,9 @@ import { memoryFormatField, MEMORY_FORMATS, parseOptions, type MemoryFormat } fr
 import { track, untrack, type Scoped } from './scope.js';
 import { z } from 'zod';
 
+// the generated methods' declarations, for files compiled without index.ts (index.ts installs them)
+import type {} from './generated/methods.js';
+
 const INTERNAL = Symbol('torchnode.internal');
 // read once: a load from the addon's (dictionary-mode) exports costs on every dispose
 const disposeHandle = native.dispose;

@@ -8,6 +8,17 @@ import type { Tensor } from '../tensor.js';
 import type { Scalar } from '../tensor-ops.js';
 import { callFunction, table } from './dispatch.js';
 
+const absOverloads = table("abs", [
+  ["aten::abs", "self:T", "T", 0],
+]);
+/**
+ * `aten::abs(Tensor self) -> Tensor`
+ */
+export function abs(input: Tensor): Tensor;
+export function abs(...args: unknown[]): unknown {
+  return callFunction(absOverloads, args);
+}
+
 const abs_Overloads = table("abs_", [
   ["aten::abs_", "self:T", "T", 1],
 ]);
@@ -2226,6 +2237,17 @@ export function erfinv(...args: unknown[]): unknown {
   return callFunction(erfinvOverloads, args);
 }
 
+const expOverloads = table("exp", [
+  ["aten::exp", "self:T", "T", 0],
+]);
+/**
+ * `aten::exp(Tensor self) -> Tensor`
+ */
+export function exp(input: Tensor): Tensor;
+export function exp(...args: unknown[]): unknown {
+  return callFunction(expOverloads, args);
+}
+
 const exp2Overloads = table("exp2", [
   ["aten::exp2", "self:T", "T", 0],
 ]);
@@ -3618,6 +3640,17 @@ export function linspace(...args: unknown[]): unknown {
   return callFunction(linspaceOverloads, args);
 }
 
+const logOverloads = table("log", [
+  ["aten::log", "self:T", "T", 0],
+]);
+/**
+ * `aten::log(Tensor self) -> Tensor`
+ */
+export function log(input: Tensor): Tensor;
+export function log(...args: unknown[]): unknown {
+  return callFunction(logOverloads, args);
+}
+
 const log10Overloads = table("log10", [
   ["aten::log10", "self:T", "T", 0],
 ]);
@@ -4012,6 +4045,17 @@ export function maxPool3d(...args: unknown[]): unknown {
   return callFunction(maxPool3dOverloads, args);
 }
 
+const maximumOverloads = table("maximum", [
+  ["aten::maximum", "self:T other:T", "T", 0],
+]);
+/**
+ * `aten::maximum(Tensor self, Tensor other) -> Tensor`
+ */
+export function maximum(input: Tensor, other: Tensor): Tensor;
+export function maximum(...args: unknown[]): unknown {
+  return callFunction(maximumOverloads, args);
+}
+
 const medianOverloads = table("median", [
   ["aten::median", "self:T", "T", 0],
   ["aten::median.dim", "self:T dim:I keepdim:B=", "T T", 0],
@@ -4063,6 +4107,17 @@ export function min(input: Tensor, other: Tensor): Tensor;
 export function min(input: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor];
 export function min(...args: unknown[]): unknown {
   return callFunction(minOverloads, args);
+}
+
+const minimumOverloads = table("minimum", [
+  ["aten::minimum", "self:T other:T", "T", 0],
+]);
+/**
+ * `aten::minimum(Tensor self, Tensor other) -> Tensor`
+ */
+export function minimum(input: Tensor, other: Tensor): Tensor;
+export function minimum(...args: unknown[]): unknown {
+  return callFunction(minimumOverloads, args);
 }
 
 const miopenBatchNormOverloads = table("miopenBatchNorm", [
@@ -4467,6 +4522,17 @@ export function nativeNorm(input: Tensor, p?: Scalar): Tensor;
 export function nativeNorm(input: Tensor, p: Scalar | null | undefined, dim: number | number[], keepdim: boolean, dtype?: DType | null): Tensor;
 export function nativeNorm(...args: unknown[]): unknown {
   return callFunction(nativeNormOverloads, args);
+}
+
+const negOverloads = table("neg", [
+  ["aten::neg", "self:T", "T", 0],
+]);
+/**
+ * `aten::neg(Tensor self) -> Tensor`
+ */
+export function neg(input: Tensor): Tensor;
+export function neg(...args: unknown[]): unknown {
+  return callFunction(negOverloads, args);
 }
 
 const neg_Overloads = table("neg_", [
@@ -5625,6 +5691,17 @@ export function sgn(...args: unknown[]): unknown {
   return callFunction(sgnOverloads, args);
 }
 
+const sigmoidOverloads = table("sigmoid", [
+  ["aten::sigmoid", "self:T", "T", 0],
+]);
+/**
+ * `aten::sigmoid(Tensor self) -> Tensor`
+ */
+export function sigmoid(input: Tensor): Tensor;
+export function sigmoid(...args: unknown[]): unknown {
+  return callFunction(sigmoidOverloads, args);
+}
+
 const sigmoid_Overloads = table("sigmoid_", [
   ["aten::sigmoid_", "self:T", "T", 1],
 ]);
@@ -5934,6 +6011,17 @@ export function splitWithSizesCopy(...args: unknown[]): unknown {
   return callFunction(splitWithSizesCopyOverloads, args);
 }
 
+const sqrtOverloads = table("sqrt", [
+  ["aten::sqrt", "self:T", "T", 0],
+]);
+/**
+ * `aten::sqrt(Tensor self) -> Tensor`
+ */
+export function sqrt(input: Tensor): Tensor;
+export function sqrt(...args: unknown[]): unknown {
+  return callFunction(sqrtOverloads, args);
+}
+
 const sqrt_Overloads = table("sqrt_", [
   ["aten::sqrt_", "self:T", "T", 1],
 ]);
@@ -6155,6 +6243,17 @@ const tan_Overloads = table("tan_", [
 export function tan_(input: Tensor): Tensor;
 export function tan_(...args: unknown[]): unknown {
   return callFunction(tan_Overloads, args);
+}
+
+const tanhOverloads = table("tanh", [
+  ["aten::tanh", "self:T", "T", 0],
+]);
+/**
+ * `aten::tanh(Tensor self) -> Tensor`
+ */
+export function tanh(input: Tensor): Tensor;
+export function tanh(...args: unknown[]): unknown {
+  return callFunction(tanhOverloads, args);
 }
 
 const tanh_Overloads = table("tanh_", [

@@ -11,6 +11,10 @@ declare module '../tensor.js' {
   // the class's own type parameter, which merged declarations must repeat
   interface Tensor<D extends DType = DType> {
     /**
+     * `aten::abs(Tensor self) -> Tensor`
+     */
+    abs(): Tensor;
+    /**
      * `aten::abs_(Tensor(a!) self) -> Tensor(a!)`
      */
     abs_(): this;
@@ -679,6 +683,10 @@ declare module '../tensor.js' {
      */
     erfinv_(): this;
     /**
+     * `aten::exp(Tensor self) -> Tensor`
+     */
+    exp(): Tensor;
+    /**
      * `aten::exp2(Tensor self) -> Tensor`
      */
     exp2(): Tensor;
@@ -1159,6 +1167,10 @@ declare module '../tensor.js' {
      */
     lgamma_(): this;
     /**
+     * `aten::log(Tensor self) -> Tensor`
+     */
+    log(): Tensor;
+    /**
      * `aten::log10(Tensor self) -> Tensor`
      */
     log10(): Tensor;
@@ -1299,6 +1311,10 @@ declare module '../tensor.js' {
      */
     matrixPower(n: number): Tensor;
     /**
+     * `aten::maximum(Tensor self, Tensor other) -> Tensor`
+     */
+    maximum(other: Tensor): Tensor;
+    /**
      * `aten::median(Tensor self) -> Tensor`
      */
     median(): Tensor;
@@ -1306,6 +1322,10 @@ declare module '../tensor.js' {
      * `aten::median.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor values, Tensor indices)`
      */
     median(dim: number, keepdim?: boolean): [Tensor, Tensor];
+    /**
+     * `aten::minimum(Tensor self, Tensor other) -> Tensor`
+     */
+    minimum(other: Tensor): Tensor;
     /**
      * `aten::mm(Tensor self, Tensor mat2) -> Tensor`
      */
@@ -1410,6 +1430,10 @@ declare module '../tensor.js' {
      * `aten::ne_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!)`
      */
     ne_(other: Tensor): this;
+    /**
+     * `aten::neg(Tensor self) -> Tensor`
+     */
+    neg(): Tensor;
     /**
      * `aten::neg_(Tensor(a!) self) -> Tensor(a!)`
      */
@@ -1699,6 +1723,10 @@ declare module '../tensor.js' {
      */
     rowIndices(): Tensor;
     /**
+     * `aten::rsqrt(Tensor self) -> Tensor`
+     */
+    rsqrt(): Tensor;
+    /**
      * `aten::rsqrt_(Tensor(a!) self) -> Tensor(a!)`
      */
     rsqrt_(): this;
@@ -1778,6 +1806,10 @@ declare module '../tensor.js' {
      * `aten::sgn_(Tensor(a!) self) -> Tensor(a!)`
      */
     sgn_(): this;
+    /**
+     * `aten::sigmoid(Tensor self) -> Tensor`
+     */
+    sigmoid(): Tensor;
     /**
      * `aten::sigmoid_(Tensor(a!) self) -> Tensor(a!)`
      */
@@ -1866,6 +1898,10 @@ declare module '../tensor.js' {
      * `aten::split_with_sizes(Tensor(a -> *) self, SymInt[] split_sizes, int dim=0) -> Tensor(a)[]`
      */
     splitWithSizes(splitSizes: number | number[], dim?: number): Tensor[];
+    /**
+     * `aten::sqrt(Tensor self) -> Tensor`
+     */
+    sqrt(): Tensor;
     /**
      * `aten::square(Tensor self) -> Tensor`
      */
@@ -1970,6 +2006,10 @@ declare module '../tensor.js' {
      * `aten::tan_(Tensor(a!) self) -> Tensor(a!)`
      */
     tan_(): this;
+    /**
+     * `aten::tanh(Tensor self) -> Tensor`
+     */
+    tanh(): Tensor;
     /**
      * `aten::tanh_(Tensor(a!) self) -> Tensor(a!)`
      */
@@ -2166,6 +2206,9 @@ declare module '../tensor.js' {
 }
 
 installMethods(Tensor.prototype, {
+  abs: [
+    ["aten::abs", "self:T", "T", 0],
+  ],
   abs_: [
     ["aten::abs_", "self:T", "T", 1],
   ],
@@ -2603,6 +2646,9 @@ installMethods(Tensor.prototype, {
   erfinv_: [
     ["aten::erfinv_", "self:T", "T", 1],
   ],
+  exp: [
+    ["aten::exp", "self:T", "T", 0],
+  ],
   exp2: [
     ["aten::exp2", "self:T", "T", 0],
   ],
@@ -2919,6 +2965,9 @@ installMethods(Tensor.prototype, {
   lgamma_: [
     ["aten::lgamma_", "self:T", "T", 1],
   ],
+  log: [
+    ["aten::log", "self:T", "T", 0],
+  ],
   log10: [
     ["aten::log10", "self:T", "T", 0],
   ],
@@ -3018,9 +3067,15 @@ installMethods(Tensor.prototype, {
   matrixPower: [
     ["aten::matrix_power", "self:T n:I", "T", 0],
   ],
+  maximum: [
+    ["aten::maximum", "self:T other:T", "T", 0],
+  ],
   median: [
     ["aten::median", "self:T", "T", 0],
     ["aten::median.dim", "self:T dim:I keepdim:B=", "T T", 0],
+  ],
+  minimum: [
+    ["aten::minimum", "self:T other:T", "T", 0],
   ],
   mm: [
     ["aten::mm", "self:T mat2:T", "T", 0],
@@ -3085,6 +3140,9 @@ installMethods(Tensor.prototype, {
   ne_: [
     ["aten::ne_.Scalar", "self:T other:S", "T", 1],
     ["aten::ne_.Tensor", "self:T other:T", "T", 1],
+  ],
+  neg: [
+    ["aten::neg", "self:T", "T", 0],
   ],
   neg_: [
     ["aten::neg_", "self:T", "T", 1],
@@ -3272,6 +3330,9 @@ installMethods(Tensor.prototype, {
   rowIndices: [
     ["aten::row_indices", "self:T", "T", 0],
   ],
+  rsqrt: [
+    ["aten::rsqrt", "self:T", "T", 0],
+  ],
   rsqrt_: [
     ["aten::rsqrt_", "self:T", "T", 1],
   ],
@@ -3315,6 +3376,9 @@ installMethods(Tensor.prototype, {
   ],
   sgn_: [
     ["aten::sgn_", "self:T", "T", 1],
+  ],
+  sigmoid: [
+    ["aten::sigmoid", "self:T", "T", 0],
   ],
   sigmoid_: [
     ["aten::sigmoid_", "self:T", "T", 1],
@@ -3377,6 +3441,9 @@ installMethods(Tensor.prototype, {
   ],
   splitWithSizes: [
     ["aten::split_with_sizes", "self:T split_sizes:IL dim:I=", "TL", 0],
+  ],
+  sqrt: [
+    ["aten::sqrt", "self:T", "T", 0],
   ],
   square: [
     ["aten::square", "self:T", "T", 0],
@@ -3445,6 +3512,9 @@ installMethods(Tensor.prototype, {
   ],
   tan_: [
     ["aten::tan_", "self:T", "T", 1],
+  ],
+  tanh: [
+    ["aten::tanh", "self:T", "T", 0],
   ],
   tanh_: [
     ["aten::tanh_", "self:T", "T", 1],

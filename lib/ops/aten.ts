@@ -35,10 +35,7 @@ export const aten = {
   div_T: op('aten::div_.Tensor', SO), div_S: op('aten::div_.Scalar', SO),
   powS: op('aten::pow.Tensor_Scalar', ['self', 'exponent']),
   powT: op('aten::pow.Tensor_Tensor', ['self', 'exponent']),
-  neg: op('aten::neg', S), abs: op('aten::abs', S), sqrt: op('aten::sqrt', S), rsqrt: op('aten::rsqrt', S),
-  exp: op('aten::exp', S), log: op('aten::log', S), sigmoid: op('aten::sigmoid', S), tanh: op('aten::tanh', S),
   clamp: op('aten::clamp', ['self', 'min', 'max']),
-  maximum: op('aten::maximum', SO), minimum: op('aten::minimum', SO),
   matmul: op('aten::matmul', SO),
   // in place (optimizers)
   addcmul_: op('aten::addcmul_', ['self', 'tensor1', 'tensor2', 'value']),
