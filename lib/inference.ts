@@ -9,11 +9,34 @@ import { tidy } from './scope.js';
 import type { Module } from './nn/module.js';
 import { forwardGraphed } from './inference-graphs.js';
 
-const traces = new WeakMap<Module, Map<string, TraceHandle>>();
+/** A module's forward recorded for one input shape, and its optimised copy when there is one. */
+interface Recorded {
+  /** The eval forward's ATen calls; weights and buffers captured by reference. */
+  plain: TraceHandle;
+  /** The parameters and buffers when recorded: one replaced means record again. */
+  sources: Tensor[];
+  /** Batch norms folded, fused convolutions (CPU float32): copies of the weights of `fastStamp`. */
+  fast?: TraceHandle;
+  fastStamp?: number;
+  /** The weights' version stamp the last call saw. */
+  lastStamp: number;
+}
+
+const traces = new WeakMap<Module, Map<string, Recorded>>();
+
+/** What `optimizeForInference` does by default; `forwardAsync` and `predict` replay it on CPU. */
+export const fastPath = { foldBatchNorm: true, channelsLast: true, dtype: 'float32', inferenceMode: true, fuse: true } as const;
 
 /** Forgets a module's recorded passes (its tensors moved or changed type). */
 export function forgetTraces(module: Module): void {
+  const byShape = traces.get(module);
   traces.delete(module);
+  for (const r of byShape?.values() ?? []) release(r);
+}
+
+function release(r: Recorded): void {
+  native.traceRelease(r.plain);
+  if (r.fast) native.traceRelease(r.fast);
 }
 
 /** The eval-mode, no-grad forward of `module` on `sample`, recorded as a trace. */
@@ -34,26 +57,61 @@ export function record(module: Module, sample: Tensor): TraceHandle {
   }
 }
 
-function traceFor(module: Module, input: Tensor): TraceHandle {
+function sourcesOf(module: Module): Tensor[] {
+  return [...module.parameters(), ...module.buffers()];
+}
+
+function sameTensors(a: Tensor[], b: Tensor[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
+}
+
+function recordedFor(module: Module, input: Tensor): Recorded {
   const key = `${input.shape.slice(1).join('x')}/${input.dtype}/${input.device}`;
   let byShape = traces.get(module);
   if (!byShape) traces.set(module, (byShape = new Map()));
-  let trace = byShape.get(key);
-  if (!trace) {
+  const sources = sourcesOf(module);
+  let r = byShape.get(key);
+  if (r && !sameTensors(r.sources, sources)) {
+    release(r);
+    byShape.delete(key);
+    r = undefined;
+  }
+  if (!r) {
     const sample = input.narrow(0, 0, 1);
+    let plain: TraceHandle;
     try {
-      trace = record(module, sample);
+      plain = record(module, sample);
     } finally {
       sample.dispose();
     }
-    byShape.set(key, trace);
+    r = { plain, sources, lastStamp: native.traceStamp(plain) };
+    byShape.set(key, r);
   }
-  return trace;
+  return r;
 }
 
-async function run(module: Module, input: Tensor, cudaGraph: boolean): Promise<Tensor> {
+// The optimised copy while the weights keep the values it was made from. Weights that changed
+// since the last call (training between predictions) replay as they are; once they hold still
+// for a call, the copy is made again.
+function traceFor(module: Module, input: Tensor, optimize: boolean): TraceHandle {
+  const r = recordedFor(module, input);
+  if (!optimize || input.device !== 'cpu' || input.dtype !== 'float32') return r.plain;
+  const stamp = native.traceStamp(r.plain);
+  if (r.fast && r.fastStamp === stamp) return r.fast;
+  if (stamp !== r.lastStamp) {
+    r.lastStamp = stamp;
+    return r.plain;
+  }
+  if (r.fast) native.traceRelease(r.fast);
+  r.fast = undefined;
+  r.fast = native.traceOptimize(r.plain, fastPath).trace;
+  r.fastStamp = stamp;
+  return r.fast;
+}
+
+async function run(module: Module, input: Tensor, cudaGraph: boolean, optimize: boolean): Promise<Tensor> {
   if (cudaGraph) return forwardGraphed(module, input);
-  return sameBatch(fromHandle(await native.traceRun(traceFor(module, input), input._h)), input, 'forwardAsync');
+  return sameBatch(fromHandle(await native.traceRun(traceFor(module, input, optimize), input._h)), input, 'forwardAsync');
 }
 
 export interface InferenceOptions {
@@ -65,10 +123,16 @@ export interface InferenceOptions {
    * until the module is moved (`to()`). Default false.
    */
   cudaGraph?: boolean;
+  /**
+   * CPU float32 inputs: replay the forward as `optimizeForInference` would (batch norms folded,
+   * fused channels-last convolutions; within 1e-4 of the eager forward), made again after the
+   * weights change. false replays the eager forward's own calls, bit for bit. Default true.
+   */
+  optimize?: boolean;
 }
 
 /** The eval-mode, no-grad forward of `module` on a batch, computed off the JS thread. */
-export async function forwardAsync(module: Module, input: Tensor, { batchSize, cudaGraph = false }: InferenceOptions = {}): Promise<Tensor> {
+export async function forwardAsync(module: Module, input: Tensor, { batchSize, cudaGraph = false, optimize = true }: InferenceOptions = {}): Promise<Tensor> {
   if (!(input instanceof Tensor)) throw new TypeError(`Expected a Tensor for input but received ${describe(input)}`);
   if (input.ndim < 1 || input.shape[0] === 0) throw new TypeError(`Expected a batch (a tensor whose first dimension is at least 1) for input but received shape [${input.shape.join(', ')}]`);
   const n = input.shape[0]!;
@@ -76,10 +140,11 @@ export async function forwardAsync(module: Module, input: Tensor, { batchSize, c
     throw new TypeError(`Expected positive integer for batchSize but received ${describe(batchSize)}`);
   }
   if (typeof cudaGraph !== 'boolean') throw new TypeError(`Expected a boolean for cudaGraph but received ${describe(cudaGraph)}`);
+  if (typeof optimize !== 'boolean') throw new TypeError(`Expected a boolean for optimize but received ${describe(optimize)}`);
   if (cudaGraph && !input.device.startsWith('cuda')) {
     throw new TypeError(`Expected a CUDA tensor for input with cudaGraph (a CUDA graph runs on the GPU) but received one on '${input.device}'`);
   }
-  return inPieces(input, batchSize, (x) => run(module, x, cudaGraph));
+  return inPieces(input, batchSize, (x) => run(module, x, cudaGraph, optimize));
 }
 
 /** `run` on `input` whole, or on pieces of at most `batchSize` samples joined back along dim 0. */

@@ -151,6 +151,8 @@ export interface NativeAddon {
   traceOptimize(trace: TraceHandle, options: { foldBatchNorm: boolean; channelsLast: boolean; dtype: 'float32' | 'bfloat16'; inferenceMode: boolean; fuse: boolean }):
     { trace: TraceHandle; foldedBatchNorms: number; fusedConvolutions: number };
   traceRunSync(trace: TraceHandle, input: Handle): Handle;
+  traceStamp(trace: TraceHandle): number;
+  traceRelease(trace: TraceHandle): void;
   distBackends(): { gloo: boolean; nccl: boolean };
   distInit(args: DistInitArgs): Promise<GroupHandle>;
   distDestroy(group: GroupHandle): void;

@@ -114,6 +114,8 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<TraceInfo>(env, exports, "traceInfo");
   add<TraceOptimize>(env, exports, "traceOptimize");
   add<TraceRunSync>(env, exports, "traceRunSync");
+  add<TraceStamp>(env, exports, "traceStamp");
+  add<TraceRelease>(env, exports, "traceRelease");
   add<DistBackends>(env, exports, "distBackends");
   add<DistInit>(env, exports, "distInit");
   add<DistDestroy>(env, exports, "distDestroy");

@@ -33,8 +33,7 @@ void flatten(const c10::IValue& v, std::vector<at::Tensor>& out) {
 }
 
 Trace& traceOf(const Napi::CallbackInfo& info, size_t i) {
-  auto* trace = info[i].As<Napi::External<std::shared_ptr<Trace>>>().Data();
-  return **trace;
+  return *traceArg(info, i);
 }
 
 class ReplayWorker : public Napi::AsyncWorker {
@@ -64,6 +63,12 @@ class ReplayWorker : public Napi::AsyncWorker {
 };
 
 }  // namespace
+
+std::shared_ptr<Trace> traceArg(const Napi::CallbackInfo& info, size_t i) {
+  const std::shared_ptr<Trace>& t = *info[i].As<Napi::External<std::shared_ptr<Trace>>>().Data();
+  if (!t) throw torchError(info.Env(), "this inference trace was released");
+  return t;
+}
 
 Recorder::Recorder(const Handle* input) {
   slotOf_[input] = trace_->inputSlot = trace_->numSlots++;
@@ -229,8 +234,8 @@ Napi::Value TraceAbort(const Napi::CallbackInfo& info) {
 // traceRun(trace, input) -> Promise<handle>, computed on a worker thread.
 Napi::Value TraceRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto* trace = info[0].As<Napi::External<std::shared_ptr<Trace>>>().Data();
-  auto* worker = new ReplayWorker(env, *trace, unwrapTensor(env, info[1], "input"));
+  std::shared_ptr<Trace> trace = traceArg(info, 0);
+  auto* worker = new ReplayWorker(env, std::move(trace), unwrapTensor(env, info[1], "input"));
   Napi::Promise p = worker->promise();
   worker->Queue();
   return p;
@@ -258,6 +263,28 @@ Napi::Value TraceInfo(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < t.steps.size(); i++) ops[i] = t.steps[i].op->name;
   out["ops"] = ops;
   return out;
+}
+
+// traceStamp(trace) -> the sum of its constant tensors' version counters: every in-place change
+// (an optimizer step, copy_, loadStateDict) raises it, so a copy made from them knows it is stale.
+Napi::Value TraceStamp(const Napi::CallbackInfo& info) {
+  const Trace& t = traceOf(info, 0);
+  double sum = 0;
+  auto add = [&](const at::Tensor& c) { if (c.defined()) sum += static_cast<double>(c._version()); };
+  for (const TraceStep& s : t.steps) {
+    for (const TraceArg& a : s.args) {
+      if (a.constant.isTensor()) add(a.constant.toTensor());
+      else if (a.constant.isTensorList()) for (const at::Tensor& c : a.constant.toTensorList()) add(c);
+    }
+  }
+  return Napi::Number::New(info.Env(), sum);
+}
+
+// traceRelease(trace): frees its steps and constants now (an in-flight replay keeps its own
+// reference), not when the garbage collector gets to the handle.
+Napi::Value TraceRelease(const Napi::CallbackInfo& info) {
+  info[0].As<Napi::External<std::shared_ptr<Trace>>>().Data()->reset();
+  return info.Env().Undefined();
 }
 
 }  // namespace torchnode

@@ -76,5 +76,10 @@ Napi::Value TraceRun(const Napi::CallbackInfo& info);
 Napi::Value TraceInfo(const Napi::CallbackInfo& info);
 Napi::Value TraceOptimize(const Napi::CallbackInfo& info);
 Napi::Value TraceRunSync(const Napi::CallbackInfo& info);
+Napi::Value TraceStamp(const Napi::CallbackInfo& info);
+Napi::Value TraceRelease(const Napi::CallbackInfo& info);
+
+// The trace argument i; a TorchError once it was released.
+std::shared_ptr<Trace> traceArg(const Napi::CallbackInfo& info, size_t i);
 
 }  // namespace torchnode

@@ -103,7 +103,7 @@ void mapConstants(Trace& t, F f) {
 //   -> {trace, foldedBatchNorms, fusedConvolutions}
 Napi::Value TraceOptimize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  const Trace& source = **info[0].As<Napi::External<std::shared_ptr<Trace>>>().Data();
+  const Trace& source = *traceArg(info, 0);
   Napi::Object o = info[1].As<Napi::Object>();
   auto t = std::make_shared<Trace>(source);
   int folded = 0, fused = 0;

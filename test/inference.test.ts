@@ -12,7 +12,20 @@ function trainedResnet20(): torch.nn.Module {
   return m;
 }
 
-test('forwardAsync gives exactly the eager eval-mode forward, and leaves the mode as it was', async () => {
+/** A ResNet-20 whose batch-norm statistics and affine parameters are off their defaults, in eval mode. */
+function trainedLookingResnet20(): torch.nn.Module {
+  torch.manualSeed(3);
+  const model = torch.models.resnet20();
+  torch.tidy(() => torch.noGrad(() => {
+    for (let i = 0; i < 3; i++) model.forward(torch.randn([16, 3, 32, 32]).mul(2).add(0.5));
+    for (const [name, t] of model.stateDict()) if (/bn\d?\.(weight|bias)$|downsample\.1\.(weight|bias)$/.test(name)) t.copy_(torch.randn(t.shape).mul(0.3).add(name.endsWith('weight') ? 1 : 0));
+  }));
+  return model.eval();
+}
+
+const maxAbs = (a: torch.Tensor, b: torch.Tensor) => torch.tidy(() => a.sub(b).abs().max().item() as number);
+
+test('forwardAsync with optimize: false gives exactly the eager eval-mode forward, and leaves the mode as it was', async () => {
   const m = trainedResnet20();
   const x = torch.randn([6, 3, 32, 32]);
   const eager = torch.noGrad(() => {
@@ -21,16 +34,71 @@ test('forwardAsync gives exactly the eager eval-mode forward, and leaves the mod
     m.train();
     return y;
   });
-  const y = await m.forwardAsync(x);
+  const y = await m.forwardAsync(x, { optimize: false });
   assert.equal(m.training, true);
   assert.equal(y.requiresGrad, false);
   assert.deepEqual(y.shape, [6, 10]);
   assert.deepEqual(Array.from(y.toTypedArray() as Float32Array), Array.from(eager.toTypedArray() as Float32Array));
   // a second call replays the same recording; other batch sizes too
-  const y3 = await m.forwardAsync(x.narrow(0, 2, 3));
+  const y3 = await m.forwardAsync(x.narrow(0, 2, 3), { optimize: false });
   assert.deepEqual(y3.toArray(), eager.narrow(0, 2, 3).toArray());
+  await assert.rejects(m.forwardAsync(x, { optimize: 1 as never }), { name: 'TypeError', message: 'Expected a boolean for optimize but received 1 of type number' });
   for (const t of [x, eager, y, y3]) t.dispose();
   m.dispose();
+});
+
+test('forwardAsync and predict replay the optimised forward on CPU, made again after the weights change or are replaced', async () => {
+  const m = trainedLookingResnet20();
+  const x = torch.randn([3, 3, 32, 32]);
+  const eagerOf = () => torch.noGrad(() => m.forward(x));
+  const fastOf = () => m.optimizeForInference({ inputShape: [3, 32, 32] }).forward(x);
+  const same = (a: torch.Tensor, b: torch.Tensor) => assert.deepEqual(Array.from(a.toTypedArray() as Float32Array), Array.from(b.toTypedArray() as Float32Array));
+
+  // by default: what optimizeForInference computes, bit for bit, and within 1e-4 of eager
+  const eager1 = eagerOf();
+  const y1 = await m.forwardAsync(x);
+  same(y1, fastOf());
+  assert.ok(maxAbs(y1, eager1) < 1e-4, `${maxAbs(y1, eager1)}`);
+  const probs = await m.predict(x);
+  assert.ok(maxAbs(probs, eager1.softmax(1)) < 1e-5);
+
+  // an in-place change (as an optimizer step makes): the next call replays the weights as they
+  // are (exactly eager), the one after that the optimised copy of the new weights
+  torch.noGrad(() => { for (const p of m.parameters()) p.mul_(0.9); });
+  const eager2 = eagerOf();
+  assert.ok(maxAbs(eager2, eager1) > 1e-3);
+  same(await m.forwardAsync(x), eager2);
+  const y2 = await m.forwardAsync(x);
+  same(y2, fastOf());
+  assert.ok(maxAbs(y2, eager2) < 1e-4);
+
+  // loadStateDict copies into the same tensors: seen the same way
+  const other = trainedResnet20().eval();
+  m.loadStateDict(other.stateDict());
+  const eager3 = torch.noGrad(() => other.forward(x));
+  same(await m.forwardAsync(x), eager3);
+  assert.ok(maxAbs(await m.forwardAsync(x), eager3) < 1e-4);
+  other.dispose();
+  m.dispose();
+  x.dispose();
+});
+
+test('a replaced parameter makes the next forwardAsync record again', async () => {
+  class Scale extends torch.nn.Module {
+    weight = this.registerParameter('weight', torch.ones([4]));
+    swap(t: torch.Tensor) {
+      this.replaceTensor('weight', t);
+    }
+    forward(x: torch.Tensor) {
+      return x.mul(this.parameters()[0]!);
+    }
+  }
+  const m = new Scale();
+  const x = torch.ones([2, 4]);
+  assert.deepEqual((await m.forwardAsync(x)).toArray(), [[1, 1, 1, 1], [1, 1, 1, 1]]);
+  m.swap(torch.full([4], 3));
+  assert.deepEqual((await m.forwardAsync(x)).toArray(), [[3, 3, 3, 3], [3, 3, 3, 3]]);
+  assert.deepEqual((await m.forwardAsync(x, { optimize: false })).toArray(), [[3, 3, 3, 3], [3, 3, 3, 3]]);
 });
 
 test('predict gives class probabilities; batchSize splits the work without changing the result', async () => {
@@ -110,18 +178,6 @@ test('Module.to() makes the next forwardAsync record again for the new dtype', a
   m.dispose();
 });
 
-/** A ResNet-20 whose batch-norm statistics and affine parameters are off their defaults, in eval mode. */
-function trainedLookingResnet20(): torch.nn.Module {
-  torch.manualSeed(3);
-  const model = torch.models.resnet20();
-  torch.tidy(() => torch.noGrad(() => {
-    for (let i = 0; i < 3; i++) model.forward(torch.randn([16, 3, 32, 32]).mul(2).add(0.5));
-    for (const [name, t] of model.stateDict()) if (/bn\d?\.(weight|bias)$|downsample\.1\.(weight|bias)$/.test(name)) t.copy_(torch.randn(t.shape).mul(0.3).add(name.endsWith('weight') ? 1 : 0));
-  }));
-  return model.eval();
-}
-
-const maxAbs = (a: torch.Tensor, b: torch.Tensor) => torch.tidy(() => a.sub(b).abs().max().item() as number);
 
 test('optimizeForInference: batch norms folded, channels-last, within 1e-4 of the eager module (forward, forwardAsync, predict), any batch size', async () => {
   const model = trainedLookingResnet20();

@@ -196,8 +196,10 @@ export abstract class Module {
 
   /**
    * The eval-mode, no-grad forward on a batch, computed by libtorch off the JS thread: the
-   * forward is recorded once per input shape and replayed. It must not branch on tensor values.
-   * Do not train the module while this runs.
+   * forward is recorded once per input shape and replayed. On CPU (float32) the replay is the
+   * optimised one of `optimizeForInference` (within 1e-4 of eager), made again once weights that
+   * changed hold still for a call; `optimize: false` replays the eager calls exactly. It must not
+   * branch on tensor values. Do not train the module while this runs.
    * @example const logits = await model.forwardAsync(images, { batchSize: 256 });
    */
   forwardAsync(input: Tensor, options?: InferenceOptions): Promise<Tensor> {
@@ -205,7 +207,8 @@ export abstract class Module {
   }
 
   /**
-   * Class probabilities (softmax of the eval-mode logits) for a batch, off the JS thread.
+   * Class probabilities (softmax of the eval-mode logits) for a batch, off the JS thread, by
+   * the same replay as `forwardAsync`.
    * @example const probs = await model.predict(images); // [N, numClasses]
    */
   predict(input: Tensor, options?: InferenceOptions): Promise<Tensor> {
