@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { noGrad } from './autograd.js';
 import type { Device } from './device.js';
 import { describe } from './errors.js';
-import { inPieces, record, sameBatch } from './inference.js';
+import { defaultChannelsLast, inPieces, record, sameBatch } from './inference.js';
 import { native, type TraceHandle } from './native.js';
 import type { Module } from './nn/module.js';
 import { parseOptions } from './options.js';
@@ -18,8 +18,12 @@ const optimizeOptions = z.strictObject({
   inputShape: z.array(z.number().int().positive()).min(1).describe('an array of positive integers'),
   /** Fold each eval batch norm into the convolution before it. */
   foldBatchNorm: z.boolean().describe('a boolean').default(true),
-  /** Convolution weights and 4-D inputs in channels-last order (oneDNN's own layout on CPUs). */
-  channelsLast: z.boolean().describe('a boolean').default(true),
+  /**
+   * Convolution weights and 4-D inputs in channels-last order. Default: on CUDA, and on CPUs where
+   * the libtorch has oneDNN's fused convolutions (PyTorch 2.x); libtorch 1.13's CPU convolutions
+   * are slower in it (2.4x at batch 1, docs/profiles.md).
+   */
+  channelsLast: z.boolean().describe('a boolean').optional(),
   /** 'bfloat16' computes in bf16 (CPUs with AVX-512 BF16/AMX, or CUDA) and returns float32. */
   dtype: z.enum(['float32', 'bfloat16']).describe("'float32' or 'bfloat16'").default('float32'),
   /**
@@ -60,6 +64,7 @@ export class InferenceModel {
     } finally {
       sample.dispose();
     }
+    o.channelsLast ??= defaultChannelsLast(this.#device);
     const { trace, foldedBatchNorms, fusedConvolutions } = native.traceOptimize(eager, {
       foldBatchNorm: o.foldBatchNorm, channelsLast: o.channelsLast, dtype: o.dtype, inferenceMode: true, fuse: o.fuse,
     });

@@ -8,6 +8,7 @@ import { fromHandle, runT, Tensor } from './tensor.js';
 import { tidy } from './scope.js';
 import type { Module } from './nn/module.js';
 import { forwardGraphed } from './inference-graphs.js';
+import type { Device } from './device.js';
 
 /** A module's forward recorded for one input shape, and its optimised copy when there is one. */
 interface Recorded {
@@ -24,8 +25,13 @@ interface Recorded {
 
 const traces = new WeakMap<Module, Map<string, Recorded>>();
 
-/** What `optimizeForInference` does by default; `forwardAsync` and `predict` replay it on CPU. */
-export const fastPath = { foldBatchNorm: true, channelsLast: true, dtype: 'float32', inferenceMode: true, fuse: true } as const;
+/** Channels-last where it is the faster layout: cuDNN, and oneDNN's fused CPU convolutions. */
+export function defaultChannelsLast(device: Device): boolean {
+  return device !== 'cpu' || native.fusedConvolutionsAvailable();
+}
+
+/** What `optimizeForInference` does by default on CPU; `forwardAsync` and `predict` replay it there. */
+const fastPath = () => ({ foldBatchNorm: true, channelsLast: defaultChannelsLast('cpu'), dtype: 'float32', inferenceMode: true, fuse: true } as const);
 
 /** Forgets a module's recorded passes (its tensors moved or changed type). */
 export function forgetTraces(module: Module): void {
@@ -104,7 +110,7 @@ function traceFor(module: Module, input: Tensor, optimize: boolean): TraceHandle
   }
   if (r.fast) native.traceRelease(r.fast);
   r.fast = undefined;
-  r.fast = native.traceOptimize(r.plain, fastPath).trace;
+  r.fast = native.traceOptimize(r.plain, fastPath()).trace;
   r.fastStamp = stamp;
   return r.fast;
 }

@@ -153,6 +153,7 @@ export interface NativeAddon {
   traceRunSync(trace: TraceHandle, input: Handle): Handle;
   traceStamp(trace: TraceHandle): number;
   traceRelease(trace: TraceHandle): void;
+  fusedConvolutionsAvailable(): boolean;
   distBackends(): { gloo: boolean; nccl: boolean };
   distInit(args: DistInitArgs): Promise<GroupHandle>;
   distDestroy(group: GroupHandle): void;

@@ -116,6 +116,7 @@ Napi::Object RegisterAll(Napi::Env env, Napi::Object exports) {
   add<TraceRunSync>(env, exports, "traceRunSync");
   add<TraceStamp>(env, exports, "traceStamp");
   add<TraceRelease>(env, exports, "traceRelease");
+  add<FusedConvolutionsAvailable>(env, exports, "fusedConvolutionsAvailable");
   add<DistBackends>(env, exports, "distBackends");
   add<DistInit>(env, exports, "distInit");
   add<DistDestroy>(env, exports, "distDestroy");

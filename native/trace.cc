@@ -287,4 +287,9 @@ Napi::Value TraceRelease(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// fusedConvolutionsAvailable() -> whether optimised traces can run oneDNN's fused convolutions.
+Napi::Value FusedConvolutionsAvailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), fusionAvailable());
+}
+
 }  // namespace torchnode

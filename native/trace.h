@@ -78,6 +78,7 @@ Napi::Value TraceOptimize(const Napi::CallbackInfo& info);
 Napi::Value TraceRunSync(const Napi::CallbackInfo& info);
 Napi::Value TraceStamp(const Napi::CallbackInfo& info);
 Napi::Value TraceRelease(const Napi::CallbackInfo& info);
+Napi::Value FusedConvolutionsAvailable(const Napi::CallbackInfo& info);
 
 // The trace argument i; a TorchError once it was released.
 std::shared_ptr<Trace> traceArg(const Napi::CallbackInfo& info, size_t i);

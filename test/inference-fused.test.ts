@@ -92,3 +92,11 @@ test('fused convolutions: fuse must be a boolean, and bfloat16 copies are not fu
   assert.equal(bf16.info.fusedConvolutions, 0);
   model.dispose();
 });
+
+test('channels-last by default only where the fused convolutions are (libtorch 1.13 computes them slower in it); an explicit choice is kept', () => {
+  const model = torch.models.resnet20().eval();
+  assert.equal(model.optimizeForInference({ inputShape: [3, 32, 32] }).options.channelsLast, fusionExpected);
+  assert.equal(model.optimizeForInference({ inputShape: [3, 32, 32], channelsLast: true }).options.channelsLast, true);
+  assert.equal(model.optimizeForInference({ inputShape: [3, 32, 32], channelsLast: false }).options.channelsLast, false);
+  model.dispose();
+});
