@@ -42,7 +42,8 @@ if (o.engine === 'ort') {
     first = out.toTypedArray();
     out.dispose();
   } else if (o.engine === 'predict') {
-    // the un-optimised module's replayed forward, softmax included, as a service calls it
+    // the module's own predict(): its forward replayed off the JS thread, optimised on CPU float32
+    // (batch norms folded, fused convolutions) as forwardAsync does by default, softmax included
     forward = async () => (await model.predict(x)).dispose();
     const out = await model.forwardAsync(x);
     first = out.toTypedArray();
