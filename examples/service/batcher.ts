@@ -3,6 +3,9 @@
 // a busy server gets big batches, and an idle one answers a lone request at once.
 import * as torch from 'torchnode';
 
+/** How long the batcher waits idle before returning freed host memory to the system. */
+export const TRIM_IDLE_MS = 200;
+
 interface Pending {
   planes: Uint8Array;
   resolve: (probabilities: Float32Array) => void;
@@ -32,6 +35,7 @@ export class PredictBatcher {
   readonly #image: ImageInfo;
   #queue: Pending[] = [];
   #running: Promise<void> | null = null;
+  #trim: NodeJS.Timeout | null = null;
 
   constructor(model: torch.nn.Module | torch.InferenceModel, image: ImageInfo, { maxBatch = 64, device = 'cpu' as torch.Device } = {}) {
     this.#model = model;
@@ -57,8 +61,11 @@ export class PredictBatcher {
     while (this.#running) await this.#running;
   }
 
-  /** Nothing native is held between batches; kept so that callers free a batcher the same way. */
-  dispose(): void {}
+  /** Nothing native is held between batches; stops the idle trim's timer. */
+  dispose(): void {
+    if (this.#trim) clearTimeout(this.#trim);
+    this.#trim = null;
+  }
 
   async #drain(): Promise<void> {
     try {
@@ -73,7 +80,21 @@ export class PredictBatcher {
       }
     } finally {
       this.#running = null;
+      this.#trimWhenIdle();
     }
+  }
+
+  // glibc keeps what the forwards freed in its per-thread arenas (tens of MB after a burst of
+  // mixed batch sizes): hand it back once no batch has run for TRIM_IDLE_MS, off the busy path
+  #trimWhenIdle(): void {
+    if (this.#trim) {
+      this.#trim.refresh();
+      return;
+    }
+    this.#trim = setTimeout(() => {
+      this.#trim = null;
+      if (!this.#running) torch.releaseHostMemory();
+    }, TRIM_IDLE_MS).unref();
   }
 
   async #forward(images: Uint8Array[]): Promise<{ data: Float32Array; classes: number }> {
