@@ -39,9 +39,9 @@ interface Fixture {
 const fx = loadFixture<Fixture>('nn-extra.json');
 const EXACT = { rtol: 0, atol: 0 };
 // Reductions (layer and group norm, bilinear weights, the BCE's log1p(exp)) are vectorised
-// differently in libtorch 1.13 and 2.x: the two differ by up to 2.4e-7 absolute (1e-7 of the
-// largest value), so these cases allow 1e-6 of the largest value, the others are bit-exact.
-// gelu's erf is vectorised per instruction set (AVX2 and AVX-512 differ by 5e-8 at 0.064).
+// differently in libtorch 1.13 and 2.x (up to 2.4e-7 absolute, 1e-7 of the largest value), and
+// gelu's erf per instruction set (AVX2 and AVX-512 differ by 5e-8 at 0.064): these cases allow
+// 1e-6 of the largest value, the others are bit-exact.
 const VERSION_DEPENDENT = new Set(['layerNorm', 'groupNorm', 'binaryCrossEntropyWithLogits', 'gelu']);
 const REL = 1e-6;
 
