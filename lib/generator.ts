@@ -16,10 +16,12 @@ export interface GeneratorOptions {
 
 /**
  * A random-number generator, as `torch.Generator`: a new one starts from PyTorch's default seed
- * (67280421310721), so seeded draws equal PyTorch's. Pass it as the `generator` option of
- * `rand`, `randn`, `randint`, `randperm`, `normal_`, `uniform_`, `bernoulli_` and of any
- * `torch.ops.aten` operator taking a Generator. Seeds are 64-bit, so `seed()` and `initialSeed()`
- * return bigints.
+ * (67280421310721), so seeded draws equal PyTorch's. Every random op takes one where PyTorch's
+ * does: the `generator` option of `rand`, `randn`, `randint`, `randperm`, `normal_`, `uniform_`,
+ * `bernoulli`, `multinomial`, `normal`, `exponential_`, `random_` and the other keyword-only
+ * cases; the last argument where PyTorch's is positional (`poisson(rates, g)`, `binomial`,
+ * `rrelu`); and any `torch.ops.aten` operator taking a Generator. Seeds are 64-bit, so `seed()`
+ * and `initialSeed()` return bigints.
  *
  * @example
  * const g = new torch.Generator().manualSeed(42);

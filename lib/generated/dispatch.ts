@@ -4,6 +4,7 @@
 import { checkDevice } from '../device.js';
 import { DTYPES, dtypeCode, dtypeName } from '../dtype.js';
 import { describe, TorchError } from '../errors.js';
+import { Generator } from '../generator.js';
 import { buildRecord, type Handle } from '../native.js';
 import { MEMORY_FORMATS } from '../options.js';
 import { callOp, op, resolve, type OpRef } from '../ops/registry.js';
@@ -36,8 +37,8 @@ export interface Overloads {
   readonly list: readonly Overload[];
 }
 
-// Generator and Layout arguments are always left to their defaults: the binding cannot pass them.
-const OMITTED = new Set(['gen', 'layout']);
+// Layout arguments are left to their default (strided, the only layout torchnode makes).
+const OMITTED = new Set(['layout']);
 const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 function parse(row: Row): Overload {
@@ -77,6 +78,7 @@ const FITS: Record<string, (v: unknown) => boolean> = {
   dev: (v) => typeof v === 'string',
   dtype: (v) => (DTYPES as readonly unknown[]).includes(v),
   mf: (v) => typeof v === 'string' && Object.hasOwn(MEMORY_FORMATS, v),
+  gen: (v) => v instanceof Generator,
 };
 
 function fits(a: Arg, v: unknown, strict: boolean): boolean {
@@ -94,12 +96,13 @@ function convert(a: Arg, v: unknown): unknown {
     case 'dtype': return dtypeCode(v, a.key);
     case 'mf': return MEMORY_FORMATS[v as keyof typeof MEMORY_FORMATS];
     case 'dev': return checkDevice(v, a.key);
+    case 'gen': return (v as Generator)._h;
     default: return v;
   }
 }
 
 const isOptions = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor);
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tensor) && !(v instanceof Generator);
 
 /**
  * The schema-ordered argument list when `given` (plus `self`) fits the overload, else null. `strict`:
@@ -148,7 +151,7 @@ function wrap(kind: string, v: unknown): unknown {
 
 const KIND_NAMES: Record<string, string> = {
   T: 'Tensor', TL: 'Tensor[]', OTL: '(Tensor | null)[]', I: 'int', IL: 'int[]', F: 'float', FL: 'float[]', S: 'Scalar',
-  B: 'bool', BL: 'bool[]', str: 'string', dev: 'Device', dtype: 'DType', mf: 'MemoryFormat',
+  B: 'bool', BL: 'bool[]', str: 'string', dev: 'Device', dtype: 'DType', mf: 'MemoryFormat', gen: 'Generator',
 };
 
 function noFit(o: Overloads, given: readonly unknown[], options: unknown): never {

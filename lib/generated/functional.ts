@@ -3,6 +3,7 @@
 /* eslint-disable @typescript-eslint/no-unused-vars */
 import type { Device } from '../device.js';
 import type { DType } from '../dtype.js';
+import type { Generator } from '../generator.js';
 import type { MemoryFormat } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import type { Scalar } from '../tensor-ops.js';
@@ -727,7 +728,7 @@ const rreluOverloads = table("rrelu", [
 /**
  * `aten::rrelu(Tensor self, Scalar lower=0.125, Scalar upper=0.33333333333333331, bool training=False, Generator? generator=None) -> Tensor`
  */
-export function rrelu(input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean): Tensor;
+export function rrelu(input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: Generator | null): Tensor;
 export function rrelu(...args: unknown[]): unknown {
   return callFunction(rreluOverloads, args);
 }
@@ -738,7 +739,7 @@ const rrelu_Overloads = table("rrelu_", [
 /**
  * `aten::rrelu_(Tensor(a!) self, Scalar lower=0.125, Scalar upper=0.33333333333333331, bool training=False, Generator? generator=None) -> Tensor(a!)`
  */
-export function rrelu_(input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean): Tensor;
+export function rrelu_(input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: Generator | null): Tensor;
 export function rrelu_(...args: unknown[]): unknown {
   return callFunction(rrelu_Overloads, args);
 }

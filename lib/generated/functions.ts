@@ -3,6 +3,7 @@
 /* eslint-disable @typescript-eslint/no-unused-vars */
 import type { Device } from '../device.js';
 import type { DType } from '../dtype.js';
+import type { Generator } from '../generator.js';
 import type { MemoryFormat } from '../options.js';
 import type { Tensor } from '../tensor.js';
 import type { Scalar } from '../tensor-ops.js';
@@ -810,15 +811,15 @@ const bernoulliOverloads = table("bernoulli", [
 /**
  * `aten::bernoulli(Tensor self, *, Generator? generator=None) -> Tensor`
  */
-export function bernoulli(input: Tensor): Tensor;
+export function bernoulli(input: Tensor, options?: { generator?: Generator | null }): Tensor;
 /**
  * `aten::bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor`
  */
-export function bernoulli(input: Tensor, p: number): Tensor;
+export function bernoulli(input: Tensor, p: number, options?: { generator?: Generator | null }): Tensor;
 /**
  * `aten::bernoulli.Tensor(Tensor self, Tensor p, *, Generator? generator=None) -> Tensor`
  */
-export function bernoulli(input: Tensor, p: Tensor): Tensor;
+export function bernoulli(input: Tensor, p: Tensor, options?: { generator?: Generator | null }): Tensor;
 export function bernoulli(...args: unknown[]): unknown {
   return callFunction(bernoulliOverloads, args);
 }
@@ -862,7 +863,7 @@ const binomialOverloads = table("binomial", [
 /**
  * `aten::binomial(Tensor count, Tensor prob, Generator? generator=None) -> Tensor`
  */
-export function binomial(count: Tensor, prob: Tensor): Tensor;
+export function binomial(count: Tensor, prob: Tensor, generator?: Generator | null): Tensor;
 export function binomial(...args: unknown[]): unknown {
   return callFunction(binomialOverloads, args);
 }
@@ -4323,7 +4324,7 @@ const multinomialOverloads = table("multinomial", [
 /**
  * `aten::multinomial(Tensor self, SymInt num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor`
  */
-export function multinomial(input: Tensor, numSamples: number, replacement?: boolean): Tensor;
+export function multinomial(input: Tensor, numSamples: number, replacement?: boolean, options?: { generator?: Generator | null }): Tensor;
 export function multinomial(...args: unknown[]): unknown {
   return callFunction(multinomialOverloads, args);
 }
@@ -4636,19 +4637,19 @@ const normalOverloads = table("normal", [
 /**
  * `aten::normal.Tensor_float(Tensor mean, float std=1., *, Generator? generator=None) -> Tensor`
  */
-export function normal(mean: Tensor, std?: number): Tensor;
+export function normal(mean: Tensor, std?: number, options?: { generator?: Generator | null }): Tensor;
 /**
  * `aten::normal.float_Tensor(float mean, Tensor std, *, Generator? generator=None) -> Tensor`
  */
-export function normal(mean: number, std: Tensor): Tensor;
+export function normal(mean: number, std: Tensor, options?: { generator?: Generator | null }): Tensor;
 /**
  * `aten::normal.Tensor_Tensor(Tensor mean, Tensor std, *, Generator? generator=None) -> Tensor`
  */
-export function normal(mean: Tensor, std: Tensor): Tensor;
+export function normal(mean: Tensor, std: Tensor, options?: { generator?: Generator | null }): Tensor;
 /**
  * `aten::normal.float_float(float mean, float std, SymInt[] size, *, Generator? generator=None, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor`
  */
-export function normal(mean: number, std: number, size: number | number[], options?: { dtype?: DType | null; device?: Device | null; pinMemory?: boolean | null }): Tensor;
+export function normal(mean: number, std: number, size: number | number[], options?: { generator?: Generator | null; dtype?: DType | null; device?: Device | null; pinMemory?: boolean | null }): Tensor;
 export function normal(...args: unknown[]): unknown {
   return callFunction(normalOverloads, args);
 }
@@ -4790,7 +4791,7 @@ const poissonOverloads = table("poisson", [
 /**
  * `aten::poisson(Tensor self, Generator? generator=None) -> Tensor`
  */
-export function poisson(input: Tensor): Tensor;
+export function poisson(input: Tensor, generator?: Generator | null): Tensor;
 export function poisson(...args: unknown[]): unknown {
   return callFunction(poissonOverloads, args);
 }
@@ -5485,7 +5486,7 @@ const rreluOverloads = table("rrelu", [
 /**
  * `aten::rrelu(Tensor self, Scalar lower=0.125, Scalar upper=0.33333333333333331, bool training=False, Generator? generator=None) -> Tensor`
  */
-export function rrelu(input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean): Tensor;
+export function rrelu(input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: Generator | null): Tensor;
 export function rrelu(...args: unknown[]): unknown {
   return callFunction(rreluOverloads, args);
 }
@@ -5496,7 +5497,7 @@ const rrelu_Overloads = table("rrelu_", [
 /**
  * `aten::rrelu_(Tensor(a!) self, Scalar lower=0.125, Scalar upper=0.33333333333333331, bool training=False, Generator? generator=None) -> Tensor(a!)`
  */
-export function rrelu_(input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean): Tensor;
+export function rrelu_(input: Tensor, lower?: Scalar, upper?: Scalar, training?: boolean, generator?: Generator | null): Tensor;
 export function rrelu_(...args: unknown[]): unknown {
   return callFunction(rrelu_Overloads, args);
 }

@@ -2,6 +2,7 @@
 // Tensor methods for PyTorch's public aten operators; the declarations merge into the class.
 import type { Device } from '../device.js';
 import type { DType } from '../dtype.js';
+import type { Generator } from '../generator.js';
 import type { MemoryFormat } from '../options.js';
 import { Tensor } from '../tensor.js';
 import type { Scalar } from '../tensor-ops.js';
@@ -253,15 +254,15 @@ declare module '../tensor.js' {
     /**
      * `aten::bernoulli(Tensor self, *, Generator? generator=None) -> Tensor`
      */
-    bernoulli(): Tensor;
+    bernoulli(options?: { generator?: Generator | null }): Tensor;
     /**
      * `aten::bernoulli.p(Tensor self, float p, *, Generator? generator=None) -> Tensor`
      */
-    bernoulli(p: number): Tensor;
+    bernoulli(p: number, options?: { generator?: Generator | null }): Tensor;
     /**
      * `aten::bernoulli.Tensor(Tensor self, Tensor p, *, Generator? generator=None) -> Tensor`
      */
-    bernoulli(p: Tensor): Tensor;
+    bernoulli(p: Tensor, options?: { generator?: Generator | null }): Tensor;
     /**
      * `aten::bincount(Tensor self, Tensor? weights=None, SymInt minlength=0) -> Tensor`
      */
@@ -365,7 +366,7 @@ declare module '../tensor.js' {
     /**
      * `aten::cauchy_(Tensor(a!) self, float median=0., float sigma=1., *, Generator? generator=None) -> Tensor(a!)`
      */
-    cauchy_(median?: number, sigma?: number): this;
+    cauchy_(median?: number, sigma?: number, options?: { generator?: Generator | null }): this;
     /**
      * `aten::ccol_indices(Tensor(a) self) -> Tensor(a)`
      */
@@ -713,7 +714,7 @@ declare module '../tensor.js' {
     /**
      * `aten::exponential_(Tensor(a!) self, float lambd=1., *, Generator? generator=None) -> Tensor(a!)`
      */
-    exponential_(lambd?: number): this;
+    exponential_(lambd?: number, options?: { generator?: Generator | null }): this;
     /**
      * `aten::fill_diagonal_(Tensor(a!) self, Scalar fill_value, bool wrap=False) -> Tensor(a!)`
      */
@@ -829,7 +830,7 @@ declare module '../tensor.js' {
     /**
      * `aten::geometric_(Tensor(a!) self, float p, *, Generator? generator=None) -> Tensor(a!)`
      */
-    geometric_(p: number): this;
+    geometric_(p: number, options?: { generator?: Generator | null }): this;
     /**
      * `aten::geqrf(Tensor self) -> (Tensor a, Tensor tau)`
      */
@@ -1201,7 +1202,7 @@ declare module '../tensor.js' {
     /**
      * `aten::log_normal_(Tensor(a!) self, float mean=1., float std=2., *, Generator? generator=None) -> Tensor(a!)`
      */
-    logNormal_(mean?: number, std?: number): this;
+    logNormal_(mean?: number, std?: number, options?: { generator?: Generator | null }): this;
     /**
      * `aten::logaddexp(Tensor self, Tensor other) -> Tensor`
      */
@@ -1357,7 +1358,7 @@ declare module '../tensor.js' {
     /**
      * `aten::multinomial(Tensor self, SymInt num_samples, bool replacement=False, *, Generator? generator=None) -> Tensor`
      */
-    multinomial(numSamples: number, replacement?: boolean): Tensor;
+    multinomial(numSamples: number, replacement?: boolean, options?: { generator?: Generator | null }): Tensor;
     /**
      * `aten::multiply.Tensor(Tensor self, Tensor other) -> Tensor`
      */
@@ -1605,15 +1606,15 @@ declare module '../tensor.js' {
     /**
      * `aten::random_(Tensor(a!) self, *, Generator? generator=None) -> Tensor(a!)`
      */
-    random_(): this;
+    random_(options?: { generator?: Generator | null }): this;
     /**
      * `aten::random_.to(Tensor(a!) self, int to, *, Generator? generator=None) -> Tensor(a!)`
      */
-    random_(to: number): this;
+    random_(to: number, options?: { generator?: Generator | null }): this;
     /**
      * `aten::random_.from(Tensor(a!) self, int from, int? to, *, Generator? generator=None) -> Tensor(a!)`
      */
-    random_(from: number, to?: number | null): this;
+    random_(from: number, to?: number | null, options?: { generator?: Generator | null }): this;
     /**
      * `aten::ravel(Tensor(a) self) -> Tensor(a)`
      */

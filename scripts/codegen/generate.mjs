@@ -45,6 +45,7 @@ function keep(group, taken) {
 
 const IMPORTS = (method) => `import type { Device } from '../device.js';
 import type { DType } from '../dtype.js';
+import type { Generator } from '../generator.js';
 import type { MemoryFormat } from '../options.js';
 import ${method ? '' : 'type '}{ Tensor } from '../tensor.js';
 import type { Scalar } from '../tensor-ops.js';

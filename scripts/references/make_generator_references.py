@@ -14,6 +14,8 @@ run it with both to check. Contents (floats exact through float64):
                      bernoulli_(0.3); and sha256 of get_state() right after seeding
   sampler            per case: torch.utils.data.DistributedSampler's indices for every rank
                      (options under torchnode's names, an epoch set with set_epoch)
+  generated          per overload of the generated wrappers that takes a Generator: the inputs
+                     (float64 unless said) and what it draws from a fresh generator seeded with 7
 """
 import hashlib
 import json
@@ -62,6 +64,47 @@ def sampler(o):
     return {'options': o, 'indices': shards}
 
 
+def tensor(t):
+    return {'shape': list(t.shape), 'dtype': str(t.dtype).replace('torch.', ''), 'values': values(t.flatten())}
+
+
+def generated():
+    f64 = torch.float64
+    P = torch.tensor([[0.1, 0.5, 0.9], [0.3, 0.7, 0.2]], dtype=f64)
+    M = torch.tensor([[0.0, 1, 2], [3, 4, 5]], dtype=f64)
+    count = torch.tensor([[5.0, 10, 20], [1, 2, 3]], dtype=f64)
+    W = torch.tensor([[1.0, 2, 3, 4], [4, 3, 2, 1]], dtype=f64)
+    R = torch.tensor([[0.5, 1, 2], [4, 8, 16]], dtype=f64)
+    N = torch.tensor([[-1.0, -2, 3], [-4, 5, -6]], dtype=f64)
+    Z = lambda dtype=f64: torch.zeros(2, 3, dtype=dtype)
+    aten = torch.ops.aten
+    cases = {
+        'aten::bernoulli': ({'P': P}, lambda g: torch.bernoulli(P, generator=g)),
+        'aten::bernoulli.p': ({'X': Z()}, lambda g: aten.bernoulli.p(Z(), 0.3, generator=g)),
+        'aten::bernoulli.Tensor': ({'X': Z(), 'P': P}, lambda g: aten.bernoulli.Tensor(Z(), P, generator=g)),
+        'aten::binomial': ({'count': count, 'P': P}, lambda g: torch.binomial(count, P, generator=g)),
+        'aten::cauchy_': ({'X': Z()}, lambda g: Z().cauchy_(0.5, 2, generator=g)),
+        'aten::exponential_': ({'X': Z()}, lambda g: Z().exponential_(1.5, generator=g)),
+        'aten::geometric_': ({'X': Z()}, lambda g: Z().geometric_(0.3, generator=g)),
+        'aten::log_normal_': ({'X': Z()}, lambda g: Z().log_normal_(0.5, 0.25, generator=g)),
+        'aten::multinomial': ({'W': W}, lambda g: torch.multinomial(W, 3, True, generator=g)),
+        'aten::normal.Tensor_float': ({'M': M}, lambda g: torch.normal(M, 2.0, generator=g)),
+        'aten::normal.float_Tensor': ({'P': P}, lambda g: torch.normal(1.0, P, generator=g)),
+        'aten::normal.Tensor_Tensor': ({'M': M, 'P': P}, lambda g: torch.normal(M, P, generator=g)),
+        'aten::normal.float_float': ({}, lambda g: torch.normal(1.0, 2.0, (2, 3), generator=g)),
+        'aten::poisson': ({'R': R}, lambda g: torch.poisson(R, generator=g)),
+        'aten::random_': ({'X': Z(torch.float32)}, lambda g: Z(torch.float32).random_(generator=g)),
+        'aten::random_.from': ({'X': Z()}, lambda g: Z().random_(3, 10, generator=g)),
+        'aten::random_.to': ({'X': Z()}, lambda g: Z().random_(5, generator=g)),
+        'aten::rrelu': ({'N': N}, lambda g: torch.rrelu(N, 0.1, 0.3, True, g)),
+        'aten::rrelu_': ({'N': N}, lambda g: torch.rrelu_(N.clone(), 0.1, 0.3, True, g)),
+    }
+    out = {}
+    for name, (inputs, draw) in cases.items():
+        out[name] = {'inputs': {k: tensor(v) for k, v in inputs.items()}, 'expected': tensor(draw(torch.Generator().manual_seed(7)))}
+    return out
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', '..', 'test', 'fixtures')
     fixture = {
@@ -70,6 +113,7 @@ def main():
         'stateBytes': len(torch.Generator().get_state()),
         'cases': [case(s) for s in SEEDS],
         'sampler': [sampler(o) for o in SAMPLERS],
+        'generated': generated(),
     }
     with open(os.path.join(out_dir, 'generator.json'), 'w') as f:
         json.dump(fixture, f, indent=1)
