@@ -20,7 +20,7 @@ export interface GeneratorOptions {
  * does: the `generator` option of `rand`, `randn`, `randint`, `randperm`, `normal_`, `uniform_`,
  * `bernoulli`, `multinomial`, `normal`, `exponential_`, `random_` and the other keyword-only
  * cases; the last argument where PyTorch's is positional (`poisson(rates, g)`, `binomial`,
- * `rrelu`); and any `torch.ops.aten` operator taking a Generator. Seeds are 64-bit, so `seed()`
+ * `rrelu`); `nn.init`'s initialisers; and any `torch.ops.aten` operator taking a Generator. Seeds are 64-bit, so `seed()`
  * and `initialSeed()` return bigints.
  *
  * @example

@@ -22,7 +22,8 @@ interface SamplerCase {
 }
 interface Flat { shape: number[]; dtype: torch.DType; values: number[] }
 interface GeneratedCase { inputs: Record<string, Flat>; expected: Flat }
-const fx = loadFixture<{ defaultSeed: string; stateBytes: number; cases: Case[]; sampler: SamplerCase[]; generated: Record<string, GeneratedCase> }>('generator.json');
+const fx = loadFixture<{ defaultSeed: string; stateBytes: number; cases: Case[]; sampler: SamplerCase[]; generated: Record<string, GeneratedCase>;
+  init: { draws: Record<string, Flat>; gains: Record<string, number> } }>('generator.json');
 
 const cudaWhyNot = torch.buildInfo.cuda
   ? `no CUDA device: torchnode was built with CUDA ${torch.buildInfo.cuda} but libtorch sees no device`
@@ -125,6 +126,41 @@ test('a generated operator given something else for its generator says which ove
     assert.throws(() => torch.multinomial(r, 1, false, { generator: 'g' as never }), { name: 'TypeError',
       message: "Expected arguments fitting one of aten::multinomial(self: Tensor, numSamples: int, replacement?: bool, {generator}?: Generator | null) for multinomial but received (an object of type Tensor, 1 of type number, false of type boolean, an object of type Object)" });
   });
+});
+
+test('nn.init\'s random initialisers draw from a generator as PyTorch\'s do; calculateGain has every nonlinearity', () => {
+  const init = torch.nn.init;
+  const INIT: Record<string, (generator: torch.Generator) => torch.Tensor> = {
+    kaimingUniform_: (generator) => init.kaimingUniform_(torch.empty([8, 4, 3, 3]), { a: Math.sqrt(5), generator }),
+    kaimingNormal_: (generator) => init.kaimingNormal_(torch.empty([8, 4, 3, 3]), { mode: 'fanOut', nonlinearity: 'relu', generator }),
+    xavierUniform_: (generator) => init.xavierUniform_(torch.empty([5, 7]), init.calculateGain('tanh'), { generator }),
+    xavierNormal_: (generator) => init.xavierNormal_(torch.empty([5, 7]), undefined, { generator }),
+    uniform_: (generator) => init.uniform_(torch.empty([6]), -0.5, 0.5, { generator }),
+    normal_: (generator) => init.normal_(torch.empty([6]), 1, 0.1, { generator }),
+  };
+  assert.deepEqual(Object.keys(INIT).sort(), Object.keys(fx.init.draws).sort());
+  torch.manualSeed(9);
+  const globalDraws = torch.tidy(() => torch.rand([4]).toArray());
+  torch.manualSeed(9);
+  for (const [name, draw] of Object.entries(INIT)) {
+    torch.tidy(() => {
+      const out = draw(new torch.Generator().manualSeed(11));
+      const e = fx.init.draws[name]!;
+      assert.deepEqual([out.shape, out.dtype], [e.shape, e.dtype], name);
+      assert.deepEqual(Array.from(out.toTypedArray() as Float32Array), e.values, name);
+    });
+  }
+  assert.deepEqual(torch.tidy(() => torch.rand([4]).toArray()), globalDraws);
+  const camel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  for (const [name, gain] of Object.entries(fx.init.gains)) {
+    const m = /^(\w+)\((.*)\)$/.exec(name);
+    const got = m ? init.calculateGain(camel(m[1]!) as torch.nn.init.Nonlinearity, Number(m[2])) : init.calculateGain(camel(name) as torch.nn.init.Nonlinearity);
+    assert.equal(got, gain, name);
+  }
+  assert.throws(() => init.calculateGain('gelu' as never), { name: 'TypeError', message: "Expected one of 'relu', 'leakyRelu', 'selu', 'sigmoid', 'tanh', " +
+    "'linear', 'conv1d', 'conv2d', 'conv3d', 'convTranspose1d', 'convTranspose2d', 'convTranspose3d' for nonlinearity but received 'gelu' of type string" });
+  assert.throws(() => torch.tidy(() => init.xavierUniform_(torch.empty([3, 3]), 1, { generator: 1 as never })),
+    { name: 'TypeError', message: 'Expected a torch.Generator for generator but received 1 of type number' });
 });
 
 test('getState/setState: restoring a state replays the same draws', () => {

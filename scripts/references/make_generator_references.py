@@ -16,6 +16,9 @@ run it with both to check. Contents (floats exact through float64):
                      (options under torchnode's names, an epoch set with set_epoch)
   generated          per overload of the generated wrappers that takes a Generator: the inputs
                      (float64 unless said) and what it draws from a fresh generator seeded with 7
+  init               torch.nn.init's random initialisers on float32 tensors, each from a fresh
+                     generator seeded with 11 (PyTorch >= 2.1 takes generator=; the draws are
+                     uniform_/normal_'s, the same in 1.13), and calculate_gain for each nonlinearity
 """
 import hashlib
 import json
@@ -105,6 +108,23 @@ def generated():
     return out
 
 
+def init():
+    I = torch.nn.init
+    g = lambda: torch.Generator().manual_seed(11)
+    draws = {
+        'kaimingUniform_': lambda: I.kaiming_uniform_(torch.empty(8, 4, 3, 3), a=5 ** 0.5, generator=g()),
+        'kaimingNormal_': lambda: I.kaiming_normal_(torch.empty(8, 4, 3, 3), mode='fan_out', nonlinearity='relu', generator=g()),
+        'xavierUniform_': lambda: I.xavier_uniform_(torch.empty(5, 7), gain=I.calculate_gain('tanh'), generator=g()),
+        'xavierNormal_': lambda: I.xavier_normal_(torch.empty(5, 7), generator=g()),
+        'uniform_': lambda: I.uniform_(torch.empty(6), -0.5, 0.5, generator=g()),
+        'normal_': lambda: I.normal_(torch.empty(6), 1.0, 0.1, generator=g()),
+    }
+    gains = {n: I.calculate_gain(n) for n in ['linear', 'conv1d', 'conv2d', 'conv3d', 'conv_transpose1d', 'conv_transpose2d',
+                                              'conv_transpose3d', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'selu']}
+    gains['leaky_relu(0.2)'] = I.calculate_gain('leaky_relu', 0.2)
+    return {'draws': {k: tensor(f()) for k, f in draws.items()}, 'gains': gains}
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', '..', 'test', 'fixtures')
     fixture = {
@@ -114,6 +134,7 @@ def main():
         'cases': [case(s) for s in SEEDS],
         'sampler': [sampler(o) for o in SAMPLERS],
         'generated': generated(),
+        'init': init(),
     }
     with open(os.path.join(out_dir, 'generator.json'), 'w') as f:
         json.dump(fixture, f, indent=1)
