@@ -23,7 +23,8 @@ interface SamplerCase {
 interface Flat { shape: number[]; dtype: torch.DType; values: number[] }
 interface GeneratedCase { inputs: Record<string, Flat>; expected: Flat }
 const fx = loadFixture<{ defaultSeed: string; stateBytes: number; cases: Case[]; sampler: SamplerCase[]; generated: Record<string, GeneratedCase>;
-  init: { draws: Record<string, Flat>; gains: Record<string, number> } }>('generator.json');
+  init: { draws: Record<string, Flat>; gains: Record<string, number> };
+  randomSplit: { size: number; lengths: number[]; seed: number; indices: number[][] }[] }>('generator.json');
 
 const cudaWhyNot = torch.buildInfo.cuda
   ? `no CUDA device: torchnode was built with CUDA ${torch.buildInfo.cuda} but libtorch sees no device`
@@ -230,6 +231,44 @@ test('Generator errors name the argument', () => {
     // libtorch checks the state itself
     assert.throws(() => new torch.Generator().setState(torch.zeros([3], { dtype: 'uint8' })), { name: 'TorchError' });
   });
+});
+
+test('data.randomSplit gives PyTorch\'s random_split for the same seed (counts or fractions); each Subset reads its data set\'s examples', () => {
+  for (const c of fx.randomSplit) {
+    // a data set whose example i has label i, to see which indices a subset reads
+    const dataset = { length: c.size, get: (i: number) => ({ image: torch.zeros([1, 1, 1], { dtype: 'uint8' }), label: i }) };
+    const parts = torch.data.randomSplit(dataset, c.lengths, { generator: new torch.Generator().manualSeed(c.seed) });
+    assert.deepEqual(parts.map((p) => [...p.indices]), c.indices, `${c.size} into ${c.lengths}`);
+    assert.deepEqual(parts.map((p) => p.length), c.indices.map((i) => i.length));
+    torch.tidy(() => assert.deepEqual(Array.from({ length: parts[0]!.length }, (_, i) => parts[0]!.get(i).label), c.indices[0]));
+  }
+  // a TensorDataset: the subset's examples are its rows; the global generator draws the split unless one is given
+  torch.tidy(() => {
+    const images = torch.arange(0, 6, { dtype: 'uint8' }).reshape([6, 1, 1, 1]);
+    const labels = torch.arange(10, 16);
+    torch.manualSeed(4);
+    const expected = torch.randperm(6).toArray() as number[];
+    torch.manualSeed(4);
+    const [a, b] = torch.data.randomSplit({ images, labels, classes: ['x'] }, [4, 2]);
+    assert.deepEqual([...a!.indices, ...b!.indices], expected);
+    assert.deepEqual(b!.classes, ['x']);
+    const ex = b!.get(1);
+    assert.deepEqual([ex.image.shape, ex.image.toArray(), ex.label], [[1, 1, 1], [[[expected[5]]]], 10 + expected[5]!]);
+    // the Trainer's path: a Subset turns into tensors like any Dataset
+    assert.deepEqual(torch.data.toTensorDataset(b!).labels.toArray(), [10 + expected[4]!, 10 + expected[5]!]);
+  });
+});
+
+test('randomSplit and Subset refuse what PyTorch refuses, with the reason', () => {
+  const dataset = { length: 10, get: (i: number) => ({ image: torch.zeros([1]), label: i }) };
+  assert.throws(() => torch.data.randomSplit(dataset, [5, 4]), { name: 'RangeError', message: "Expected lengths summing to the data set's length (10) but they sum to 9" });
+  assert.throws(() => torch.data.randomSplit(dataset, [1.5, -0.5]), { name: 'RangeError', message: 'Expected fractions between 0 and 1 for lengths but received 1.5 at position 0' });
+  assert.throws(() => torch.data.randomSplit(dataset, [7.5, 2.5]), { name: 'TypeError', message: 'Expected non-negative integer counts, or fractions summing to 1, for lengths but received 7.5 at position 0' });
+  assert.throws(() => torch.data.randomSplit(dataset, []), { name: 'TypeError', message: 'Expected a non-empty array of counts or fractions for lengths but received an array of length 0' });
+  assert.throws(() => torch.data.randomSplit([1, 2] as never, [1, 1]), { name: 'TypeError', message: 'Expected a Dataset (length and get) or a TensorDataset (images and labels) for dataset but received an array of length 2' });
+  assert.throws(() => new torch.data.Subset(dataset, [0, 10]), { name: 'RangeError', message: 'Expected indices from 0 to 9 for indices but received 10 of type number at position 1' });
+  assert.throws(() => new torch.data.Subset(dataset, [1]).get(1), { name: 'RangeError', message: 'Expected an index from 0 to 0 for index but received 1 of type number' });
+  assert.throws(() => torch.data.randomSplit(dataset, [5, 5], { generator: 'g' as never }), { name: 'TypeError', message: "Expected a torch.Generator for generator but received 'g' of type string" });
 });
 
 test('ImagePipeline draws from its own generator: the user\'s random stream is not disturbed, epochs still repeat', () => {

@@ -13,5 +13,6 @@ export * as transforms from './transforms.js';
 export { ImageFolder, imageFolder, toTensorDataset, decodeImage, loadImage, findImageFiles, IMAGE_EXTENSIONS,
   type DecodedImage, type ImageFit, type ImageFolderOptions } from './image-folder.js';
 export type { Dataset, Example, TensorDataset, ImageDataSplits } from './dataset.js';
+export { Subset, randomSplit } from './subset.js';
 export { CIFAR100_ARCHIVE, CIFAR100_CLASSES, CIFAR100_COARSE_CLASSES, CIFAR100_MEAN, CIFAR100_STD, CIFAR100_SIZES, loadCifar100,
   parseCifar100, fetchCifar100Archive, cifar100CacheDir, type Cifar100Arrays, type Cifar100Data, type LoadCifar100Options } from './cifar100.js';

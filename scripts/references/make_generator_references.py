@@ -19,6 +19,8 @@ run it with both to check. Contents (floats exact through float64):
   init               torch.nn.init's random initialisers on float32 tensors, each from a fresh
                      generator seeded with 11 (PyTorch >= 2.1 takes generator=; the draws are
                      uniform_/normal_'s, the same in 1.13), and calculate_gain for each nonlinearity
+  randomSplit        torch.utils.data.random_split's indices per subset for a data set of `size`,
+                     `lengths` (counts or fractions) and a generator seeded with `seed`
 """
 import hashlib
 import json
@@ -109,7 +111,10 @@ def generated():
 
 
 def init():
+    import inspect
     I = torch.nn.init
+    if 'generator' not in inspect.signature(I.uniform_).parameters:
+        return None  # PyTorch < 2.1: its initialisers take no generator (left out of a check run)
     g = lambda: torch.Generator().manual_seed(11)
     draws = {
         'kaimingUniform_': lambda: I.kaiming_uniform_(torch.empty(8, 4, 3, 3), a=5 ** 0.5, generator=g()),
@@ -125,6 +130,20 @@ def init():
     return {'draws': {k: tensor(f()) for k, f in draws.items()}, 'gains': gains}
 
 
+SPLITS = [
+    {'size': 10, 'lengths': [7, 3], 'seed': 3},
+    {'size': 10, 'lengths': [0.7, 0.3], 'seed': 3},
+    {'size': 7, 'lengths': [0.5, 0.3, 0.2], 'seed': 5},
+    {'size': 1000, 'lengths': [0.9, 0.1], 'seed': 42},
+]
+
+
+def random_split(o):
+    from torch.utils.data import random_split
+    parts = random_split(range(o['size']), o['lengths'], generator=torch.Generator().manual_seed(o['seed']))
+    return {**o, 'indices': [list(p.indices) for p in parts]}
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', '..', 'test', 'fixtures')
     fixture = {
@@ -135,7 +154,10 @@ def main():
         'sampler': [sampler(o) for o in SAMPLERS],
         'generated': generated(),
         'init': init(),
+        'randomSplit': [random_split(o) for o in SPLITS],
     }
+    if fixture['init'] is None:
+        del fixture['init']
     with open(os.path.join(out_dir, 'generator.json'), 'w') as f:
         json.dump(fixture, f, indent=1)
         f.write('\n')
