@@ -18,8 +18,18 @@ export function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (typeof value === 'string') return `'${value}' of type string`;
-  if (typeof value === 'object') return `an object of type ${value.constructor?.name ?? 'Object'}`;
+  if (typeof value === 'object') return value.constructor?.name === 'Tensor' ? describeTensor(value) : `an object of type ${value.constructor?.name ?? 'Object'}`;
   return `${String(value)} of type ${typeof value}`;
+}
+
+// A Tensor by what tells one from another (duck-typed: tensor.ts imports this module).
+function describeTensor(t: object): string {
+  try {
+    const tensor = t as { isDisposed: boolean; dtype: string; shape: number[] };
+    return tensor.isDisposed ? 'a disposed Tensor' : `a ${tensor.dtype} Tensor of shape [${tensor.shape.join(', ')}]`;
+  } catch {
+    return 'an object of type Tensor';
+  }
 }
 
 /**

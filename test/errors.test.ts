@@ -52,7 +52,7 @@ test('wrong argument types give TypeErrors that name the argument and the value'
     assert.throws(() => F.conv2d(img, w, { padding: [1, 1.5] }), { name: 'TypeError', message: 'Expected non-negative integer for padding[1] but received 1.5 of type number' });
     assert.throws(() => F.conv2d(img, w, { dilation: [1, 1, 1] as never }), { name: 'TypeError', message: 'Expected an integer or a pair of integers for dilation but received an array of length 3' });
     assert.throws(() => torch.cat([x, 1] as never), { name: 'TypeError', message: 'Expected a Tensor for tensors[1] but received 1 of type number' });
-    assert.throws(() => torch.cat(x as never), { name: 'TypeError', message: 'Expected an array of Tensors for tensors but received an object of type Tensor' });
+    assert.throws(() => torch.cat(x as never), { name: 'TypeError', message: 'Expected an array of Tensors for tensors but received a float32 Tensor of shape [2, 3]' });
     assert.throws(() => torch.stack('ab' as never), { name: 'TypeError', message: "Expected an array of Tensors for tensors but received 'ab' of type string" });
     assert.throws(() => torch.full([2], 'a' as never), { name: 'TypeError', message: "Expected a number or boolean for fillValue but received 'a' of type string" });
     assert.throws(() => x.reshape('a' as never), { name: 'TypeError', message: "aten::reshape: expected an array of integers for argument 'shape' but received string" });

@@ -123,9 +123,9 @@ test('a generated operator given something else for its generator says which ove
   torch.tidy(() => {
     const r = torch.ones([2]);
     assert.throws(() => torch.poisson(r, 7 as never), { name: 'TypeError',
-      message: 'Expected arguments fitting one of aten::poisson(self: Tensor, generator?: Generator | null) for poisson but received (an object of type Tensor, 7 of type number)' });
+      message: 'Expected arguments fitting one of aten::poisson(input: Tensor, generator?: Generator | null) for poisson but received (a float32 Tensor of shape [2], 7 of type number)' });
     assert.throws(() => torch.multinomial(r, 1, false, { generator: 'g' as never }), { name: 'TypeError',
-      message: "Expected arguments fitting one of aten::multinomial(self: Tensor, numSamples: int, replacement?: bool, {generator}?: Generator | null) for multinomial but received (an object of type Tensor, 1 of type number, false of type boolean, an object of type Object)" });
+      message: "Expected arguments fitting one of aten::multinomial(input: Tensor, numSamples: int, replacement?: bool, {generator}?: Generator | null) for multinomial but received (a float32 Tensor of shape [2], 1 of type number, false of type boolean, { generator: 'g' of type string })" });
   });
 });
 

@@ -134,7 +134,7 @@ test('errors name the operator, the libtorch version, the argument, what it expe
     assert.throws(() => aten.topk(x, 'a'), (e: Error) => {
       assert.equal(e.name, 'TypeError');
       const lines = e.message.split('\n');
-      assert.equal(lines[0], "aten::topk: no overload fits the arguments (an object of type Tensor, 'a' of type string):");
+      assert.equal(lines[0], "aten::topk: no overload fits the arguments (a float32 Tensor of shape [3], 'a' of type string):");
       assert.ok(lines.slice(1).every((l) => l.endsWith("expected an integer for argument 'k' but received 'a' of type string")), e.message);
       return true;
     });

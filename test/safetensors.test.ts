@@ -236,7 +236,8 @@ test('save rejects bad arguments with exact TypeErrors', () => {
     gone.dispose();
     const cases: [() => unknown, string][] = [
       [() => torch.save([w] as never, p), 'Expected a Map or a plain object of Tensors for stateDict but received an array of length 1'],
-      [() => torch.save(w as never, p), 'Expected a Map or a plain object of Tensors for stateDict but received an object of type Tensor'],
+      [() => torch.save(w as never, p), 'Expected a Map or a plain object of Tensors for stateDict but received a float32 Tensor of shape [2]'],
+      [() => torch.save(gone as never, p), 'Expected a Map or a plain object of Tensors for stateDict but received a disposed Tensor'],
       [() => torch.save(null as never, p), 'Expected a Map or a plain object of Tensors for stateDict but received null'],
       [() => torch.save({ w, b: 3 } as never, p), "Expected a Tensor for stateDict['b'] but received 3 of type number"],
       [() => torch.save(new Map([[1, w]]) as never, p), 'Expected string keys in stateDict but received 1 of type number'],

@@ -154,10 +154,13 @@ const KIND_NAMES: Record<string, string> = {
   B: 'bool', BL: 'bool[]', str: 'string', dev: 'Device', dtype: 'DType', mf: 'MemoryFormat', gen: 'Generator',
 };
 
-function noFit(o: Overloads, given: readonly unknown[], options: unknown): never {
-  const shown = [...given, ...(options === undefined ? [] : [options])].map(describe).join(', ');
-  const sigs = o.list.map((ov) => `${ov.qualified}(${ov.args.filter((a) => !OMITTED.has(a.kind)).map((a) =>
-    `${a.kwargOnly ? '{' + a.key + '}' : a.key}${a.defaulted ? '?' : ''}: ${KIND_NAMES[a.kind]}${a.nullable ? ' | null' : ''}`).join(', ')})`);
+// The arguments as the caller wrote them: a method's self is the tensor it was called on, a
+// function's is `input` (the wrappers' name); an options object shown key by key.
+function noFit(o: Overloads, method: boolean, given: readonly unknown[], options: Record<string, unknown> | undefined): never {
+  const shownOptions = options === undefined ? [] : [`{ ${Object.entries(options).map(([k, v]) => `${k}: ${describe(v)}`).join(', ')} }`];
+  const shown = [...given.map(describe), ...shownOptions].join(', ');
+  const sigs = o.list.map((ov) => `${ov.qualified}(${ov.args.filter((a, i) => !OMITTED.has(a.kind) && !(method && i === 0)).map((a) =>
+    `${a.kwargOnly ? '{' + a.key + '}' : a.name === 'self' ? 'input' : a.key}${a.defaulted ? '?' : ''}: ${KIND_NAMES[a.kind]}${a.nullable ? ' | null' : ''}`).join(', ')})`);
   throw new TypeError(`Expected arguments fitting one of ${sigs.join(' | ')} for ${o.name} but received (${shown})`);
 }
 
@@ -183,7 +186,7 @@ function call(o: Overloads, self: Tensor | undefined, args: readonly unknown[]):
       return (out as unknown[]).map((v, i) => wrap(ov.returns[i]!, v));
     }
   }
-  return noFit(o, given, options);
+  return noFit(o, self !== undefined, given, options);
 }
 
 /** Calls a generated torch.* or nn.functional wrapper. */
