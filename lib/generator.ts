@@ -1,7 +1,10 @@
 // torch.Generator: random-number generators owned by their user, so draws from one never move another.
 import { checkDevice, type Device } from './device.js';
+import { z } from 'zod';
+
 import { describe } from './errors.js';
 import { native, type GeneratorHandle } from './native.js';
+import { parseOptions } from './options.js';
 import { checkSeed } from './runtime.js';
 import { fromHandle, handleOf, Tensor } from './tensor.js';
 
@@ -90,6 +93,13 @@ export class Generator {
 
 /** libtorch's global CPU generator, the one `torch.manualSeed` seeds. @example torch.defaultGenerator.initialSeed() */
 export const defaultGenerator: Generator = Generator._wrap(native.generatorDefault('cpu'));
+
+const generatorOptions = z.strictObject({ generator: z.custom<Generator>((v) => v instanceof Generator).describe('a torch.Generator').optional() });
+
+/** The Generator of a `{ generator }` options object (undefined when none), the object checked as parseOptions checks. */
+export function generatorOf(options: unknown, fn: string): Generator | undefined {
+  return parseOptions(generatorOptions, options, fn).generator;
+}
 
 /** The handle behind a `generator` option (undefined when none), checked to be a Generator. */
 export function generatorHandle(generator: unknown, what = 'generator'): GeneratorHandle | undefined {

@@ -30,6 +30,12 @@ function field(schema: z.ZodObject<Shape>, key: PropertyKey | undefined): string
 /** Parses `value` with `schema`, throwing a TypeError that names the option and the value. */
 export function parseOptions<S extends z.ZodObject<Shape>>(schema: S, value: unknown, fn: string): z.output<S> {
   if (value === undefined) value = {};
+  // a class instance (a Generator or a Tensor passed where PyTorch takes it positionally) has no
+  // own enumerable keys and would pass as {}, its meaning silently lost
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && ![Object.prototype, null].includes(Object.getPrototypeOf(value))) {
+    const hint = value.constructor?.name === 'Generator' ? ': pass it as { generator }' : '';
+    throw new TypeError(`Expected an options object for ${fn} but received ${describe(value)}${hint}`);
+  }
   const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;

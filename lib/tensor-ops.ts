@@ -2,7 +2,7 @@
 // shape and indexing. They are added to Tensor.prototype; the declarations merge into the class.
 import { dtypeCode, type DType } from './dtype.js';
 import { describe } from './errors.js';
-import { generatorHandle, type Generator } from './generator.js';
+import { generatorOf, type Generator } from './generator.js';
 import type { Handle } from './native.js';
 import { aten } from './ops/aten.js';
 import { atenRandom } from './ops/aten-random.js';
@@ -187,15 +187,15 @@ P.copy_ = function (this: Tensor, src: unknown, options?: { nonBlocking?: boolea
   return this;
 };
 P.normal_ = function (this: Tensor, mean?: number, std?: number, options?: { generator?: Generator }) {
-  callOp(atenRandom.normal_, this._h, mean, std, generatorHandle(options?.generator));
+  callOp(atenRandom.normal_, this._h, mean, std, generatorOf(options, 'Tensor.normal_()')?._h);
   return this;
 };
 P.uniform_ = function (this: Tensor, from?: number, to?: number, options?: { generator?: Generator }) {
-  callOp(atenRandom.uniform_, this._h, from, to, generatorHandle(options?.generator));
+  callOp(atenRandom.uniform_, this._h, from, to, generatorOf(options, 'Tensor.uniform_()')?._h);
   return this;
 };
 P.bernoulli_ = function (this: Tensor, p?: number, options?: { generator?: Generator }) {
-  callOp(atenRandom.bernoulli_, this._h, p, generatorHandle(options?.generator));
+  callOp(atenRandom.bernoulli_, this._h, p, generatorOf(options, 'Tensor.bernoulli_()')?._h);
   return this;
 };
 

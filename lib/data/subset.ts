@@ -2,7 +2,7 @@
 // generator, so the same seed gives PyTorch's split of the same data set.
 import { randperm } from '../creation.js';
 import { describe } from '../errors.js';
-import type { Generator } from '../generator.js';
+import { generatorOf, type Generator } from '../generator.js';
 import { tidy } from '../scope.js';
 import { isTensorDataset, type Dataset, type Example, type TensorDataset } from './dataset.js';
 
@@ -48,8 +48,9 @@ function sizes(lengths: readonly number[], n: number): number[] {
   if (!Array.isArray(lengths) || lengths.length === 0 || lengths.some((l) => typeof l !== 'number' || !Number.isFinite(l))) {
     throw new TypeError(`Expected a non-empty array of counts or fractions for lengths but received ${describe(lengths)}`);
   }
-  const sum = lengths.reduce((a, b) => a + b, 0);
-  // PyTorch's test: fractions when they sum to 1 (math.isclose) and not above it
+  const sum = compensatedSum(lengths);
+  // PyTorch's test: fractions when they sum to 1 (math.isclose) and not above it; Python 3.12's
+  // sum() is compensated, so [0.05, 0.55, 0.3, 0.1] is 1 there (1.0000000000000002 added plainly)
   if (Math.abs(sum - 1) <= 1e-9 && sum <= 1) {
     const bad = lengths.findIndex((f) => f < 0 || f > 1);
     if (bad >= 0) throw new RangeError(`Expected fractions between 0 and 1 for lengths but received ${lengths[bad]} at position ${bad}`);
@@ -58,10 +59,25 @@ function sizes(lengths: readonly number[], n: number): number[] {
     for (let i = 0; i < rest; i++) out[i % out.length]! += 1;
     return out;
   }
-  const bad = lengths.findIndex((l) => !Number.isSafeInteger(l) || l < 0);
-  if (bad >= 0) throw new TypeError(`Expected non-negative integer counts, or fractions summing to 1, for lengths but received ${lengths[bad]} at position ${bad}`);
+  if (lengths.some((l) => !Number.isSafeInteger(l))) {
+    throw new TypeError(`Expected integer counts, or fractions summing to 1, for lengths but received [${lengths.join(', ')}] (summing to ${sum})`);
+  }
+  const bad = lengths.findIndex((l) => l < 0);
+  if (bad >= 0) throw new RangeError(`Expected non-negative counts for lengths but received ${lengths[bad]} at position ${bad}`);
   if (sum !== n) throw new RangeError(`Expected lengths summing to the data set's length (${n}) but they sum to ${sum}`);
   return [...lengths];
+}
+
+// Neumaier's summation, as Python 3.12's sum() of floats.
+function compensatedSum(xs: readonly number[]): number {
+  let sum = 0;
+  let c = 0;
+  for (const x of xs) {
+    const t = sum + x;
+    c += Math.abs(sum) >= Math.abs(x) ? sum - t + x : x - t + sum;
+    sum = t;
+  }
+  return sum + c;
 }
 
 /**
@@ -71,9 +87,10 @@ function sizes(lengths: readonly number[], n: number): number[] {
  * @example
  * const [train, val] = data.randomSplit(folder, [0.9, 0.1], { generator: new torch.Generator().manualSeed(42) });
  */
-export function randomSplit(dataset: Dataset | TensorDataset, lengths: readonly number[], options: { generator?: Generator } = {}): Subset[] {
+export function randomSplit(dataset: Dataset | TensorDataset, lengths: readonly number[], options?: { generator?: Generator }): Subset[] {
+  const generator = generatorOf(options, 'data.randomSplit()');
   const counts = sizes(lengths, lengthOf(dataset));
-  const order = tidy(() => Array.from(randperm(counts.reduce((a, b) => a + b, 0), { generator: options.generator }).toTypedArray() as BigInt64Array, Number));
+  const order = tidy(() => Array.from(randperm(counts.reduce((a, b) => a + b, 0), { generator }).toTypedArray() as BigInt64Array, Number));
   let offset = 0;
   return counts.map((c) => new Subset(dataset, order.slice(offset, (offset += c))));
 }

@@ -1,7 +1,10 @@
 // nn.init: in-place initialisers, as torch.nn.init computes them.
 import { noGrad } from '../autograd.js';
+import { z } from 'zod';
+
 import { describe } from '../errors.js';
-import type { Generator } from '../generator.js';
+import { Generator, generatorOf } from '../generator.js';
+import { parseOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
 export type FanMode = 'fanIn' | 'fanOut';
@@ -35,7 +38,7 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
       const slope = param ?? 0.01;
       return Math.sqrt(2 / (1 + slope * slope));
     }
-    default: throw new TypeError(`Expected one of ${['relu', 'leakyRelu', 'selu', 'sigmoid', 'tanh', ...LINEAR].map((n) => `'${n}'`).join(', ')} for nonlinearity but received ${describe(nonlinearity)}`);
+    default: throw new TypeError(`Expected one of ${NONLINEARITIES.map((n) => `'${n}'`).join(', ')} for nonlinearity but received ${describe(nonlinearity)}`);
   }
 }
 
@@ -46,44 +49,60 @@ export interface KaimingOptions extends InitOptions {
   nonlinearity?: Nonlinearity;
 }
 
+const NONLINEARITIES = ['relu', 'leakyRelu', 'selu', 'sigmoid', 'tanh', ...LINEAR] as [Nonlinearity, ...Nonlinearity[]];
+const generatorField = z.custom<Generator>((v) => v instanceof Generator).describe('a torch.Generator').optional();
+const kaimingOptions = z.strictObject({
+  a: z.number().describe('a number').optional(),
+  mode: z.enum(['fanIn', 'fanOut']).describe("'fanIn' or 'fanOut'").optional(),
+  nonlinearity: z.enum(NONLINEARITIES).describe(NONLINEARITIES.map((n) => `'${n}'`).join(', ')).optional(),
+  generator: generatorField,
+});
+
 function kaimingStd(t: Tensor, { a = 0, mode = 'fanIn', nonlinearity = 'leakyRelu' }: KaimingOptions): number {
   const f = fans(t);
   return calculateGain(nonlinearity, a) / Math.sqrt(mode === 'fanIn' ? f.fanIn : f.fanOut);
 }
 
 /** He initialisation from a normal distribution. @example init.kaimingNormal_(w, { mode: 'fanOut', nonlinearity: 'relu' }) */
-export function kaimingNormal_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  const std = kaimingStd(t, options);
-  return noGrad(() => t.normal_(0, std, { generator: options.generator }));
+export function kaimingNormal_(t: Tensor, options?: KaimingOptions): Tensor {
+  const o = parseOptions(kaimingOptions, options, 'nn.init.kaimingNormal_()');
+  const std = kaimingStd(t, o);
+  return noGrad(() => t.normal_(0, std, { generator: o.generator }));
 }
 
 /** He initialisation from a uniform distribution (what Conv2d and Linear use by default, with a = sqrt(5)). @example init.kaimingUniform_(w, { a: Math.sqrt(5) }) */
-export function kaimingUniform_(t: Tensor, options: KaimingOptions = {}): Tensor {
-  const bound = Math.sqrt(3) * kaimingStd(t, options);
-  return noGrad(() => t.uniform_(-bound, bound, { generator: options.generator }));
+export function kaimingUniform_(t: Tensor, options?: KaimingOptions): Tensor {
+  const o = parseOptions(kaimingOptions, options, 'nn.init.kaimingUniform_()');
+  const bound = Math.sqrt(3) * kaimingStd(t, o);
+  return noGrad(() => t.uniform_(-bound, bound, { generator: o.generator }));
 }
 
-function xavierStd(t: Tensor, gain: number): number {
+function xavierStd(t: Tensor, gain: unknown): number {
+  if (typeof gain !== 'number' || !Number.isFinite(gain)) throw new TypeError(`Expected a finite number for gain but received ${describe(gain)}`);
   const f = fans(t);
   return gain * Math.sqrt(2 / (f.fanIn + f.fanOut));
 }
 
 /** Glorot initialisation from U(-a, a), a = gain * sqrt(6 / (fanIn + fanOut)). @example init.xavierUniform_(fc.weight, init.calculateGain('tanh'), { generator: g }) */
-export function xavierUniform_(t: Tensor, gain = 1, options: InitOptions = {}): Tensor {
+export function xavierUniform_(t: Tensor, gain = 1, options?: InitOptions): Tensor {
   const a = Math.sqrt(3) * xavierStd(t, gain);
-  return noGrad(() => t.uniform_(-a, a, { generator: options.generator }));
+  const generator = generatorOf(options, 'nn.init.xavierUniform_()');
+  return noGrad(() => t.uniform_(-a, a, { generator }));
 }
 
 /** Glorot initialisation from N(0, gain² * 2 / (fanIn + fanOut)). @example init.xavierNormal_(fc.weight) */
-export function xavierNormal_(t: Tensor, gain = 1, options: InitOptions = {}): Tensor {
+export function xavierNormal_(t: Tensor, gain = 1, options?: InitOptions): Tensor {
   const std = xavierStd(t, gain);
-  return noGrad(() => t.normal_(0, std, { generator: options.generator }));
+  const generator = generatorOf(options, 'nn.init.xavierNormal_()');
+  return noGrad(() => t.normal_(0, std, { generator }));
 }
 
 /** Fills `t` from U(a, b) in place. @example init.uniform_(w, -0.1, 0.1, { generator: g }) */
-export const uniform_ = (t: Tensor, a = 0, b = 1, options: InitOptions = {}): Tensor => noGrad(() => t.uniform_(a, b, { generator: options.generator }));
+export const uniform_ = (t: Tensor, a = 0, b = 1, options?: InitOptions): Tensor =>
+  noGrad(() => t.uniform_(a, b, { generator: generatorOf(options, 'nn.init.uniform_()') }));
 /** Fills `t` from N(mean, std²) in place. @example init.normal_(fc.weight, 0, 0.01) */
-export const normal_ = (t: Tensor, mean = 0, std = 1, options: InitOptions = {}): Tensor => noGrad(() => t.normal_(mean, std, { generator: options.generator }));
+export const normal_ = (t: Tensor, mean = 0, std = 1, options?: InitOptions): Tensor =>
+  noGrad(() => t.normal_(mean, std, { generator: generatorOf(options, 'nn.init.normal_()') }));
 /** Fills `t` with `value` in place. @example init.constant_(bn.weight, 1) */
 export const constant_ = (t: Tensor, value: number): Tensor => noGrad(() => t.fill_(value));
 /** Fills `t` with zeros in place. @example init.zeros_(fc.bias) */

@@ -135,13 +135,21 @@ SPLITS = [
     {'size': 10, 'lengths': [0.7, 0.3], 'seed': 3},
     {'size': 7, 'lengths': [0.5, 0.3, 0.2], 'seed': 5},
     {'size': 1000, 'lengths': [0.9, 0.1], 'seed': 42},
+    {'size': 5, 'lengths': [1], 'seed': 2},
+    {'size': 0, 'lengths': [0.5, 0.5], 'seed': 1},
+    # fractions only to Python >= 3.12's compensated sum() (1.0; 3.11 adds to 1.0000000000000002 and
+    # raises): split as the counts they floor to, [1, 11, 6, 2] of 20
+    {'size': 20, 'lengths': [0.05, 0.55, 0.3, 0.1], 'seed': 8, 'counts': [1, 11, 6, 2]},
 ]
 
 
 def random_split(o):
     from torch.utils.data import random_split
-    parts = random_split(range(o['size']), o['lengths'], generator=torch.Generator().manual_seed(o['seed']))
-    return {**o, 'indices': [list(p.indices) for p in parts]}
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # the empty split's "length 0" warning
+        parts = random_split(range(o['size']), o.get('counts', o['lengths']), generator=torch.Generator().manual_seed(o['seed']))
+    return {**{k: v for k, v in o.items() if k != 'counts'}, 'indices': [list(p.indices) for p in parts]}
 
 
 def main():
