@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { checkDevice } from './device.js';
 import { dtypeCode, dtypeOfTypedArray, type DType } from './dtype.js';
 import { describe } from './errors.js';
-import { Generator } from './generator.js';
+import { generatorField } from './generator.js';
 import { native, type Handle } from './native.js';
 import { aten } from './ops/aten.js';
 import { atenRandom } from './ops/aten-random.js';
@@ -21,7 +21,7 @@ const tensorOptions = creationOptions.extend({
 export type TensorOptions = z.input<typeof tensorOptions>;
 
 const randomOptions = creationOptions.extend({
-  generator: z.instanceof(Generator).describe('a torch.Generator').optional(),
+  generator: generatorField,
 });
 /** Options of the random factories: those of every factory, and the generator to draw from. */
 export type RandomOptions = z.input<typeof randomOptions>;

@@ -1,7 +1,7 @@
 // torch.Generator: random-number generators owned by their user, so draws from one never move another.
-import { checkDevice, type Device } from './device.js';
 import { z } from 'zod';
 
+import { checkDevice, type Device } from './device.js';
 import { describe } from './errors.js';
 import { native, type GeneratorHandle } from './native.js';
 import { parseOptions } from './options.js';
@@ -94,16 +94,11 @@ export class Generator {
 /** libtorch's global CPU generator, the one `torch.manualSeed` seeds. @example torch.defaultGenerator.initialSeed() */
 export const defaultGenerator: Generator = Generator._wrap(native.generatorDefault('cpu'));
 
-const generatorOptions = z.strictObject({ generator: z.custom<Generator>((v) => v instanceof Generator).describe('a torch.Generator').optional() });
+/** The `generator` field of an options schema. */
+export const generatorField = z.custom<Generator>((v) => v instanceof Generator).describe('a torch.Generator').optional();
+const generatorOptions = z.strictObject({ generator: generatorField });
 
 /** The Generator of a `{ generator }` options object (undefined when none), the object checked as parseOptions checks. */
 export function generatorOf(options: unknown, fn: string): Generator | undefined {
   return parseOptions(generatorOptions, options, fn).generator;
-}
-
-/** The handle behind a `generator` option (undefined when none), checked to be a Generator. */
-export function generatorHandle(generator: unknown, what = 'generator'): GeneratorHandle | undefined {
-  if (generator === undefined || generator === null) return undefined;
-  if (!(generator instanceof Generator)) throw new TypeError(`Expected a torch.Generator for ${what} but received ${describe(generator)}`);
-  return generator._h;
 }

@@ -35,3 +35,7 @@ export interface ImageDataSplits {
 
 export const isTensorDataset = (d: Dataset | TensorDataset): d is TensorDataset =>
   'images' in d && 'labels' in d;
+
+/** Example `index` of images [N, C, H, W] and labels [N]: its own contiguous image and its label. */
+export const exampleAt = (images: Tensor, labels: Tensor, index: number): Example =>
+  ({ image: images.narrow(0, index, 1).squeeze(0).contiguous(), label: Number(labels.narrow(0, index, 1).item()) });

@@ -13,7 +13,7 @@ import { parseOptions } from '../options.js';
 import { keep, tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { stack } from '../functions.js';
-import type { Dataset, Example, TensorDataset } from './dataset.js';
+import { exampleAt, type Dataset, type Example, type TensorDataset } from './dataset.js';
 import { DatasetError } from './errors.js';
 import { centerCrop, resize } from './transforms.js';
 
@@ -131,7 +131,7 @@ export class ImageFolder implements Dataset, TensorDataset {
   /** Example `index`: its image (uint8 [3, H, W], a new tensor) and label. */
   get(index: number): Example {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.length) throw new RangeError(`Expected an index from 0 to ${this.length - 1} for index but received ${describe(index)}`);
-    return { image: this.images.narrow(0, index, 1).squeeze(0).contiguous(), label: Number(this.labels.narrow(0, index, 1).item()) };
+    return exampleAt(this.images, this.labels, index);
   }
 
   dispose(): void {

@@ -4,7 +4,7 @@ import { randperm } from '../creation.js';
 import { describe } from '../errors.js';
 import { generatorOf, type Generator } from '../generator.js';
 import { tidy } from '../scope.js';
-import { isTensorDataset, type Dataset, type Example, type TensorDataset } from './dataset.js';
+import { exampleAt, isTensorDataset, type Dataset, type Example, type TensorDataset } from './dataset.js';
 
 /** The examples of `dataset` at `indices`, in that order (PyTorch's Subset); nothing is copied. */
 export class Subset implements Dataset {
@@ -30,8 +30,7 @@ export class Subset implements Dataset {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.length) throw new RangeError(`Expected an index from 0 to ${this.length - 1} for index but received ${describe(index)}`);
     const at = this.indices[index]!;
     const d = this.dataset;
-    if (!isTensorDataset(d)) return d.get(at);
-    return { image: d.images.narrow(0, at, 1).squeeze(0).contiguous(), label: Number(d.labels.narrow(0, at, 1).item()) };
+    return isTensorDataset(d) ? exampleAt(d.images, d.labels, at) : d.get(at);
   }
 }
 

@@ -3,7 +3,7 @@ import { noGrad } from '../autograd.js';
 import { z } from 'zod';
 
 import { describe } from '../errors.js';
-import { Generator, generatorOf } from '../generator.js';
+import { generatorField, generatorOf, type Generator } from '../generator.js';
 import { parseOptions } from '../options.js';
 import type { Tensor } from '../tensor.js';
 
@@ -50,7 +50,6 @@ export interface KaimingOptions extends InitOptions {
 }
 
 const NONLINEARITIES = ['relu', 'leakyRelu', 'selu', 'sigmoid', 'tanh', ...LINEAR] as [Nonlinearity, ...Nonlinearity[]];
-const generatorField = z.custom<Generator>((v) => v instanceof Generator).describe('a torch.Generator').optional();
 const kaimingOptions = z.strictObject({
   a: z.number().describe('a number').optional(),
   mode: z.enum(['fanIn', 'fanOut']).describe("'fanIn' or 'fanOut'").optional(),
