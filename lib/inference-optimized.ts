@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { noGrad } from './autograd.js';
 import type { Device } from './device.js';
 import { describe } from './errors.js';
-import { defaultChannelsLast, inPieces, record, sameBatch } from './inference.js';
+import { defaultChannelsLast, inPieces, optimizeChecked, record, sameBatch } from './inference.js';
 import { native, type TraceHandle } from './native.js';
 import type { Module } from './nn/module.js';
 import { parseOptions } from './options.js';
@@ -48,7 +48,8 @@ export class InferenceModel {
   readonly #sampleShape: number[];
   readonly #device: Device;
   /** ATen calls per replay, against the eager forward's; batch norms folded away. */
-  readonly info: { steps: number; eagerSteps: number; foldedBatchNorms: number; fusedConvolutions: number; ops: string[] };
+  /** `fuseError`: why this libtorch's oneDNN refused the fused convolutions (the copy is then unfused). */
+  readonly info: { steps: number; eagerSteps: number; foldedBatchNorms: number; fusedConvolutions: number; ops: string[]; fuseError?: string };
   readonly options: z.output<typeof optimizeOptions>;
 
   /** @internal */
@@ -58,19 +59,18 @@ export class InferenceModel {
     this.#device = param?.device ?? 'cpu';
     this.#sampleShape = o.inputShape;
     const sample = zeros([1, ...o.inputShape], { device: this.#device });
-    let eager: TraceHandle;
+    o.channelsLast ??= defaultChannelsLast(this.#device);
     try {
-      eager = noGrad(() => record(module, sample));
+      const eager = noGrad(() => record(module, sample));
+      const { trace, foldedBatchNorms, fusedConvolutions, fuseError } = optimizeChecked(eager, {
+        foldBatchNorm: o.foldBatchNorm, channelsLast: o.channelsLast, dtype: o.dtype, inferenceMode: true, fuse: o.fuse,
+      }, sample);
+      this.#trace = trace;
+      const { steps, ops } = native.traceInfo(trace);
+      this.info = { steps, eagerSteps: native.traceInfo(eager).steps, foldedBatchNorms, fusedConvolutions, ops, ...(fuseError && { fuseError }) };
     } finally {
       sample.dispose();
     }
-    o.channelsLast ??= defaultChannelsLast(this.#device);
-    const { trace, foldedBatchNorms, fusedConvolutions } = native.traceOptimize(eager, {
-      foldBatchNorm: o.foldBatchNorm, channelsLast: o.channelsLast, dtype: o.dtype, inferenceMode: true, fuse: o.fuse,
-    });
-    this.#trace = trace;
-    const { steps, ops } = native.traceInfo(trace);
-    this.info = { steps, eagerSteps: native.traceInfo(eager).steps, foldedBatchNorms, fusedConvolutions, ops };
   }
 
   /** The forward on this thread (a batch of any size). */

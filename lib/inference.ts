@@ -33,6 +33,27 @@ export function defaultChannelsLast(device: Device): boolean {
 /** What `optimizeForInference` does by default on CPU; `forwardAsync` and `predict` replay it there. */
 const fastPath = () => ({ foldBatchNorm: true, channelsLast: defaultChannelsLast('cpu'), dtype: 'float32', inferenceMode: true, fuse: true } as const);
 
+type OptimizeOptions = Parameters<typeof native.traceOptimize>[1];
+
+/**
+ * `native.traceOptimize`, with the fused copy run once on `sample` (one sample): where this
+ * libtorch's oneDNN refuses a fused convolution (PyTorch 2.11 on an AMX Xeon, for 1x1 outputs:
+ * "could not create a memory", measured 2026-12-06), the unfused copy instead, with the reason.
+ */
+export function optimizeChecked(trace: TraceHandle, options: OptimizeOptions, sample: Tensor):
+  ReturnType<typeof native.traceOptimize> & { fuseError?: string } {
+  const r = native.traceOptimize(trace, options);
+  if (r.fusedConvolutions === 0) return r;
+  try {
+    fromHandle(native.traceRunSync(r.trace, sample._h)).dispose();
+    return r;
+  } catch (e) {
+    if (!(e instanceof TorchError)) throw e;
+    native.traceRelease(r.trace);
+    return { ...native.traceOptimize(trace, { ...options, fuse: false }), fuseError: e.message };
+  }
+}
+
 /** Forgets a module's recorded passes (its tensors moved or changed type). */
 export function forgetTraces(module: Module): void {
   const byShape = traces.get(module);
@@ -110,7 +131,12 @@ function traceFor(module: Module, input: Tensor, optimize: boolean): TraceHandle
   }
   if (r.fast) native.traceRelease(r.fast);
   r.fast = undefined;
-  r.fast = native.traceOptimize(r.plain, fastPath()).trace;
+  const sample = input.narrow(0, 0, 1);
+  try {
+    r.fast = optimizeChecked(r.plain, fastPath(), sample).trace;
+  } finally {
+    sample.dispose();
+  }
   r.fastStamp = stamp;
   return r.fast;
 }
